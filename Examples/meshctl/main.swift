@@ -1,0 +1,2 @@
+// meshctl: not implemented yet.
+print("meshctl")

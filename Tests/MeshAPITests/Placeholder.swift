@@ -1,0 +1,4 @@
+import Testing
+@testable import MeshAPI
+
+@Test func moduleName() { #expect(MeshAPIModule.name == "MeshAPI") }

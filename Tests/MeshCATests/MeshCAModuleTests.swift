@@ -1,0 +1,6 @@
+import Testing
+@testable import MeshCA
+
+@Test func moduleName() {
+    #expect(MeshCAModule.name == "MeshCA")
+}

@@ -1,0 +1,6 @@
+import Testing
+@testable import MeshDiscovery
+
+@Test func moduleName() {
+    #expect(MeshDiscoveryModule.name == "MeshDiscovery")
+}

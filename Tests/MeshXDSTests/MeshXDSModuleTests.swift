@@ -1,0 +1,6 @@
+import Testing
+@testable import MeshXDS
+
+@Test func moduleName() {
+    #expect(MeshXDSModule.name == "MeshXDS")
+}
