@@ -1,2 +1,0 @@
-// meshctl: not implemented yet.
-print("meshctl")
