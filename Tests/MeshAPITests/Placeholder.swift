@@ -1,4 +1,0 @@
-import Testing
-@testable import MeshAPI
-
-@Test func moduleName() { #expect(MeshAPIModule.name == "MeshAPI") }
