@@ -1,0 +1,132 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Errors talking to the API server.
+public enum KubernetesClientError: Error, Sendable, CustomStringConvertible {
+    /// The server answered with a non-success status.
+    case status(code: Int, body: String)
+    /// `https` without a ``KubernetesConnection/tlsConfigurator``.
+    case tlsUnavailable(host: String)
+    /// The response was cut short or malformed.
+    case protocolError(String)
+    /// A response body exceeded the limit.
+    case bodyTooLarge(limit: Int)
+
+    public var description: String {
+        switch self {
+        case .status(let code, let body): return "API server answered \(code): \(body.prefix(300))"
+        case .tlsUnavailable(let host):
+            return "\(host) needs TLS: give KubernetesConnection a tlsConfigurator (MeshDiscovery does not link NIOSSL)"
+        case .protocolError(let why): return "bad response from API server: \(why)"
+        case .bodyTooLarge(let limit): return "response body larger than \(limit) bytes"
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 GET client for the Kubernetes API, on SwiftNIO: one connection per
+/// request, so a watch owns its connection and cancelling the task closes it.
+struct KubernetesHTTPClient: Sendable {
+    let connection: KubernetesConnection
+    let group: any EventLoopGroup
+    /// Largest list response accepted.
+    let maximumBodySize = 512 << 20
+
+    init(connection: KubernetesConnection, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.connection = connection
+        self.group = group
+    }
+
+    typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    private func open() async throws -> Channel {
+        let connection = self.connection
+        if connection.scheme == "https" && connection.tlsConfigurator == nil {
+            throw KubernetesClientError.tlsUnavailable(host: connection.host)
+        }
+        return try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(10))
+            .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
+            .connect(host: connection.host, port: connection.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if connection.scheme == "https", let tls = connection.tlsConfigurator {
+                        try tls(channel.pipeline.syncOperations, connection)
+                    }
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try Channel(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    private func requestHead(_ uri: String) -> HTTPRequestHead {
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri)
+        head.headers.add(name: "Host", value: "\(connection.host):\(connection.port)")
+        head.headers.add(name: "Accept", value: "application/json")
+        head.headers.add(name: "User-Agent", value: "swiftmesh-discovery")
+        head.headers.add(name: "Connection", value: "close")
+        if let token = connection.token { head.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        return head
+    }
+
+    /// GETs `uri` and returns the status and the whole body.
+    func get(_ uri: String) async throws -> (status: Int, body: Data) {
+        let channel = try await open()
+        let limit = maximumBodySize
+        return try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(.head(requestHead(uri)))
+            try await outbound.write(.end(nil))
+            var status: Int?
+            var body = ByteBuffer()
+            for try await part in inbound {
+                switch part {
+                case .head(let head): status = Int(head.status.code)
+                case .body(var chunk):
+                    guard body.readableBytes + chunk.readableBytes <= limit else { throw KubernetesClientError.bodyTooLarge(limit: limit) }
+                    body.writeBuffer(&chunk)
+                case .end:
+                    guard let status else { throw KubernetesClientError.protocolError("no response head") }
+                    return (status, Data(body.readableBytesView))
+                }
+            }
+            throw KubernetesClientError.protocolError("connection closed before the response ended")
+        }
+    }
+
+    /// GETs `uri` and calls `line` for each newline-terminated line of a 200 response body
+    /// as it arrives (a watch). Returns when the server ends the response; throws
+    /// ``KubernetesClientError/status(code:body:)`` for any other status.
+    func stream(_ uri: String, line: (Data) async throws -> Void) async throws {
+        let channel = try await open()
+        try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(.head(requestHead(uri)))
+            try await outbound.write(.end(nil))
+            var status: Int?
+            var pending = ByteBuffer()
+            for try await part in inbound {
+                switch part {
+                case .head(let head): status = Int(head.status.code)
+                case .body(var chunk):
+                    pending.writeBuffer(&chunk)
+                    guard status == 200 else { continue }
+                    while let newline = pending.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) {
+                        let length = newline - pending.readerIndex
+                        let bytes = Data(pending.readBytes(length: length)!)
+                        pending.moveReaderIndex(forwardBy: 1)
+                        if !bytes.isEmpty { try await line(bytes) }
+                    }
+                    pending.discardReadBytes()
+                    if pending.readableBytes > maximumBodySize { throw KubernetesClientError.bodyTooLarge(limit: maximumBodySize) }
+                case .end:
+                    guard let status else { throw KubernetesClientError.protocolError("no response head") }
+                    guard status == 200 else {
+                        throw KubernetesClientError.status(code: status, body: String(decoding: pending.readableBytesView, as: UTF8.self))
+                    }
+                    if pending.readableBytes > 0 { try await line(Data(pending.readBytes(length: pending.readableBytes)!)) }
+                    return
+                }
+            }
+            throw KubernetesClientError.protocolError("connection closed before the response ended")
+        }
+    }
+}
