@@ -167,5 +167,7 @@ let package = Package(
         .testTarget(name: "MeshXDSTests", dependencies: ["MeshXDS"], swiftSettings: strict),
         .testTarget(name: "MeshL4Tests", dependencies: ["MeshL4"], swiftSettings: strict),
         .testTarget(name: "MeshL7Tests", dependencies: ["MeshL7"], swiftSettings: strict),
+        // Drives the built binaries as separate processes.
+        .testTarget(name: "ExamplesTests", dependencies: ["meshctl"], swiftSettings: strict),
     ]
 )

@@ -95,15 +95,40 @@ enum YAMLReader {
             guard let root = try parser.singleRoot() else {
                 return .failure(SyntaxError(line: lineOffset + 1, column: 1, message: "empty document"))
             }
-            var budget = maximumNodes
+            // Without aliases a document has fewer values than bytes, so this only stops
+            // documents that expand through aliases far beyond their size.
+            var budget = min(maximumNodes, chunk.utf8.count * 4 + 10_000)
             return .success(try convert(root, lineOffset: lineOffset, budget: &budget))
         } catch let error as SyntaxError {
             return .failure(error)
         } catch let error as YamlError {
+            if case .duplicatedKeysInMapping(let keys, let context) = error {
+                return .failure(duplicateKeyError(keys, from: context.mark.line, in: chunk, lineOffset: lineOffset))
+            }
             return .failure(syntaxError(error, lineOffset: lineOffset))
         } catch {
             return .failure(SyntaxError(line: lineOffset + 1, column: 0, message: "\(error)"))
         }
+    }
+
+    /// Yams reports duplicate keys at the mapping; point at the second occurrence instead.
+    private static func duplicateKeyError(_ keys: [String], from mappingLine: Int, in chunk: String, lineOffset: Int)
+        -> SyntaxError
+    {
+        let key = keys.sorted().first ?? ""
+        var seen = 0
+        for (index, line) in chunk.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where index + 1 >= mappingLine {
+            let trimmed = line.drop(while: { $0 == " " || $0 == "-" })
+            if trimmed.hasPrefix("\(key):") || trimmed.hasPrefix("\"\(key)\":") {
+                seen += 1
+                if seen == 2 {
+                    return SyntaxError(line: index + 1 + lineOffset, column: line.count - trimmed.count + 1,
+                        message: "duplicate key \"\(key)\"")
+                }
+            }
+        }
+        return SyntaxError(line: mappingLine + lineOffset, column: 0, message: "duplicate key \"\(key)\" in this mapping")
     }
 
     private static func syntaxError(_ error: YamlError, lineOffset: Int) -> SyntaxError {
@@ -169,7 +194,7 @@ enum YAMLReader {
         let column = node.mark?.column ?? 1
         if budget < 0 {
             throw SyntaxError(line: line, column: column,
-                message: "document expands to more than \(maximumNodes) values (alias bomb?)")
+                message: "document expands through aliases to more values than it could hold; aliases nested this deeply are refused")
         }
         switch node {
         case .scalar(let scalar):
