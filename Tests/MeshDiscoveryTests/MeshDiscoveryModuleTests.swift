@@ -1,6 +1,0 @@
-import Testing
-@testable import MeshDiscovery
-
-@Test func moduleName() {
-    #expect(MeshDiscoveryModule.name == "MeshDiscovery")
-}
