@@ -19,9 +19,10 @@ public struct SetIndex<Key: Hashable & Sendable, ID: Hashable & Sendable>: Senda
     }
 
     mutating func remove(_ id: ID, for key: Key) {
-        guard var set = storage[key] else { return }
-        set.remove(id)
-        storage[key] = set.isEmpty ? nil : set
+        // Mutate in place: copying the set out would make every removal O(set size).
+        guard let index = storage.index(forKey: key) else { return }
+        storage.values[index].remove(id)
+        if storage.values[index].isEmpty { storage.remove(at: index) }
     }
 
     mutating func insert(_ id: ID, for keys: some Sequence<Key>) {

@@ -74,8 +74,11 @@ struct KubernetesHTTPClient: Sendable {
         let channel = try await open()
         let limit = maximumBodySize
         return try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(.head(requestHead(uri)))
-            try await outbound.write(.end(nil))
+            // A server may answer and close before the request's end is flushed (a 410 for a
+            // watch, say): the response still counts, so a failed write is reported only
+            // when no response arrives.
+            var writeError: (any Error)?
+            do { try await outbound.write(contentsOf: [.head(requestHead(uri)), .end(nil)]) } catch { writeError = error }
             var status: Int?
             var body = ByteBuffer()
             for try await part in inbound {
@@ -89,7 +92,7 @@ struct KubernetesHTTPClient: Sendable {
                     return (status, Data(body.readableBytesView))
                 }
             }
-            throw KubernetesClientError.protocolError("connection closed before the response ended")
+            throw writeError ?? KubernetesClientError.protocolError("connection closed before the response ended")
         }
     }
 
@@ -99,8 +102,11 @@ struct KubernetesHTTPClient: Sendable {
     func stream(_ uri: String, line: (Data) async throws -> Void) async throws {
         let channel = try await open()
         try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(.head(requestHead(uri)))
-            try await outbound.write(.end(nil))
+            // A server may answer and close before the request's end is flushed (a 410 for a
+            // watch, say): the response still counts, so a failed write is reported only
+            // when no response arrives.
+            var writeError: (any Error)?
+            do { try await outbound.write(contentsOf: [.head(requestHead(uri)), .end(nil)]) } catch { writeError = error }
             var status: Int?
             var pending = ByteBuffer()
             for try await part in inbound {
@@ -126,7 +132,7 @@ struct KubernetesHTTPClient: Sendable {
                     return
                 }
             }
-            throw KubernetesClientError.protocolError("connection closed before the response ended")
+            throw writeError ?? KubernetesClientError.protocolError("connection closed before the response ended")
         }
     }
 }
