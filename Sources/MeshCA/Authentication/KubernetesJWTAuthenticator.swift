@@ -30,7 +30,7 @@ public struct KubernetesJWTAuthenticator: CallerAuthenticator {
             }
             return nil
         }
-        do {
+        do throws(JWTError) {
             let claims = try verifier.verify(token, now: now())
             guard let namespace = claims.kubernetes?.namespace, !namespace.isEmpty else {
                 throw JWTError.missingClaim("kubernetes.io.namespace")

@@ -139,7 +139,7 @@ public final class CertificateAuthority: Sendable {
     public func sign(
         csrPEM: String, for identity: SpiffeID, ttl: Duration? = nil, now: Date = Date()
     ) throws(CertificateAuthorityError) -> IssuedCertificate {
-        do {
+        do throws(CertificateAuthorityError) {
             guard identity.trustDomain == configuration.trustDomain else {
                 throw CertificateAuthorityError.foreignTrustDomain(identity, expected: configuration.trustDomain)
             }

@@ -30,28 +30,39 @@ public struct SpiffeVerifierPolicy: VerifierPolicy, Sendable {
     }
 
     public mutating func chainMeetsPolicyRequirements(chain: UnverifiedCertificateChain) async -> PolicyEvaluationResult {
-        let leaf = chain.leaf
+        if let reason = Self.check(
+            leaf: chain.leaf, trustDomain: trustDomain, allowedIdentities: allowedIdentities, requiredUsage: requiredUsage)
+        {
+            return .failsToMeetPolicy(reason: reason)
+        }
+        return .meetsPolicy
+    }
+
+    /// Why `leaf` fails the policy, or nil when it meets it.
+    static func check(
+        leaf: Certificate, trustDomain: String, allowedIdentities: Set<SpiffeID>?, requiredUsage: ExtendedKeyUsage.Usage?
+    ) -> String? {
         let identity: SpiffeID
         do {
             identity = try leaf.spiffeIdentity()
         } catch {
-            return .failsToMeetPolicy(reason: "leaf: \(error.description)")
+            return "leaf: \(error.description)"
         }
         guard identity.trustDomain == trustDomain else {
-            return .failsToMeetPolicy(reason: "leaf identity \(identity) is not in trust domain \(trustDomain)")
+            return "leaf identity \(identity) is not in trust domain \(trustDomain)"
         }
         if let allowedIdentities, !allowedIdentities.contains(identity) {
-            return .failsToMeetPolicy(reason: "leaf identity \(identity) is not an expected identity")
+            return "leaf identity \(identity) is not an expected identity"
         }
         if case .isCertificateAuthority = try? leaf.extensions.basicConstraints {
-            return .failsToMeetPolicy(reason: "leaf is a CA certificate")
+            return "leaf is a CA certificate"
         }
         if let requiredUsage, let usages = try? leaf.extensions.extendedKeyUsage {
             guard usages.contains(requiredUsage) || usages.contains(.any) else {
-                return .failsToMeetPolicy(reason: "leaf extended key usage lacks \(requiredUsage)")
+                return "leaf extended key usage lacks \(requiredUsage)"
             }
         }
-        return .meetsPolicy
+        return nil
     }
 }
 

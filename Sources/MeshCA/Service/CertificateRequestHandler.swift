@@ -56,7 +56,7 @@ public struct CertificateRequestHandler: Sendable {
         _ request: CertificateRequest, credentials: CallerCredentials
     ) async throws(CertificateServiceError) -> [String] {
         requests.increment()
-        do {
+        do throws(CertificateServiceError) {
             let caller: CallerIdentity
             do {
                 caller = try await authenticators.authenticate(credentials)
