@@ -41,7 +41,7 @@ public final class CertificateAuthority: Sendable {
         }
     }
 
-    private struct State: Sendable {
+    struct State: Sendable {
         var signer: SigningAuthority
         var trustBundle: TrustBundle
         var signerKeyIdentifier: ArraySlice<UInt8>
@@ -52,8 +52,8 @@ public final class CertificateAuthority: Sendable {
 
     /// The issuance policy.
     public let configuration: Configuration
-    private let state: Mutex<State>
-    private let logger: Logger
+    let state: Mutex<State>
+    let logger: Logger
     private let issuedCounter: Counter
     private let refusedCounter: Counter
 
@@ -92,7 +92,7 @@ public final class CertificateAuthority: Sendable {
         return try CertificateAuthority(signer: signer, trustBundle: bundle, configuration: configuration, logger: logger)
     }
 
-    private static func makeState(
+    static func makeState(
         signer: SigningAuthority, bundle: TrustBundle, encoding: RootEncoding
     ) throws(CertificateAuthorityError) -> State {
         let keyIdentifier: ArraySlice<UInt8>
@@ -195,101 +195,6 @@ public final class CertificateAuthority: Sendable {
             throw .signingFailed(error.description)
         } catch {
             throw .signingFailed("\(error)")
-        }
-    }
-
-    /// Issues a serving certificate for the CA's own TLS endpoint (istiod's 15012), with DNS and
-    /// IP SANs and a fresh key of `algorithm`.
-    /// - Returns: The chain (leaf first, then intermediates; no root) and the key.
-    public func issueServingCertificate(
-        dnsNames: [String], ipAddresses: [String] = [], ttl: Duration = .seconds(24 * 3600),
-        algorithm: KeyAlgorithm = .ecdsaP256, now: Date = Date()
-    ) throws(CertificateAuthorityError) -> (chain: [Certificate], privateKey: Certificate.PrivateKey) {
-        let snapshot = state.withLock { $0 }
-        var names: [GeneralName] = dnsNames.map { .dnsName($0) }
-        for ip in ipAddresses {
-            guard let bytes = IPAddressText.bytes(ip) else {
-                throw .signingFailed("\"\(ip)\" is not an IPv4 or IPv6 address")
-            }
-            names.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...])))
-        }
-        guard !names.isEmpty else { throw .signingFailed("a serving certificate needs at least one name") }
-        do {
-            let key = try algorithm.generatePrivateKey()
-            let leaf = try Certificate(
-                version: .v3, serialNumber: .randomPositive(), publicKey: key.publicKey,
-                notValidBefore: now.addingTimeInterval(-configuration.clockSkewAllowance.timeInterval),
-                notValidAfter: min(now.addingTimeInterval(ttl.timeInterval), snapshot.signer.certificate.notValidAfter),
-                issuer: snapshot.signer.certificate.subject, subject: DistinguishedName(),
-                signatureAlgorithm: snapshot.signer.privateKey.sha256SignatureAlgorithm,
-                extensions: try Certificate.Extensions {
-                    Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
-                    try ExtendedKeyUsage([.serverAuth, .clientAuth])
-                    Critical(BasicConstraints.notCertificateAuthority)
-                    AuthorityKeyIdentifier(keyIdentifier: snapshot.signerKeyIdentifier)
-                    Critical(SubjectAlternativeNames(names))
-                },
-                issuerPrivateKey: snapshot.signer.privateKey)
-            return ([leaf] + snapshot.signer.intermediates, key)
-        } catch {
-            throw .signingFailed("\(error)")
-        }
-    }
-
-    // MARK: Root rotation
-
-    /// Adds a root to the trust bundle without signing with it yet (first step of a rotation:
-    /// distribute the new root before any certificate chains to it).
-    public func addTrustedRoot(_ root: Certificate) throws(CertificateAuthorityError) {
-        guard root.issuer == root.subject, root.publicKey.isValidSignature(root.signature, for: root) else {
-            throw .rootRotation("\(root.subject) is not a self-signed root")
-        }
-        try update { state in state.trustBundle.insert(root) }
-        logger.info("added trusted root", metadata: ["subject": "\(root.subject)"])
-    }
-
-    /// Signs with `signer` from now on; its root joins the trust bundle if it is not there yet.
-    public func activate(_ signer: SigningAuthority) throws(CertificateAuthorityError) {
-        try update { state in
-            state.trustBundle.insert(signer.root)
-            state.signer = signer
-        }
-        logger.info("signing with new CA", metadata: ["subject": "\(signer.certificate.subject)"])
-    }
-
-    /// Creates a new self-signed root, trusts it and signs with it. The old root stays trusted
-    /// until ``removeTrustedRoot(_:)``.
-    @discardableResult
-    public func rotateToNewSelfSignedRoot(
-        algorithm: KeyAlgorithm = .ecdsaP256, validity: Duration = MeshCAConstants.defaultRootCertificateTTL
-    ) throws(CertificateAuthorityError) -> SigningAuthority {
-        let signer = try SigningAuthority.makeSelfSignedRoot(
-            trustDomain: configuration.trustDomain, algorithm: algorithm, validity: validity)
-        try activate(signer)
-        return signer
-    }
-
-    /// Stops trusting a root (last step of a rotation). Refused for the root currently signing.
-    public func removeTrustedRoot(_ root: Certificate) throws(CertificateAuthorityError) {
-        try update { state throws(CertificateAuthorityError) in
-            guard state.signer.root != root else {
-                throw .rootRotation("\(root.subject) is the root of the active signer; activate another signer first")
-            }
-            guard state.trustBundle.remove(root) else {
-                throw .rootRotation("\(root.subject) is not in the trust bundle")
-            }
-        }
-        logger.info("removed trusted root", metadata: ["subject": "\(root.subject)"])
-    }
-
-    private func update(
-        _ body: (inout State) throws(CertificateAuthorityError) -> Void
-    ) throws(CertificateAuthorityError) {
-        let encoding = configuration.rootEncoding
-        try state.withLock { (current: inout State) throws(CertificateAuthorityError) -> Void in
-            var next = current
-            try body(&next)
-            current = try Self.makeState(signer: next.signer, bundle: next.trustBundle, encoding: encoding)
         }
     }
 }

@@ -58,10 +58,18 @@ enum Peers {
         var stderr: String
     }
 
-    static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> Result {
+    /// Runs a program to completion; with `timeoutSeconds`, through coreutils `timeout` when present.
+    static func run(
+        _ executable: String, _ arguments: [String], stdin: String? = nil, timeoutSeconds: Int? = nil
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        if let timeoutSeconds, let timeout = which("timeout") {
+            process.executableURL = URL(fileURLWithPath: timeout)
+            process.arguments = ["\(timeoutSeconds)", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         let out = Pipe()
         let err = Pipe()
         let input = Pipe()
