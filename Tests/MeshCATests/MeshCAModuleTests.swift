@@ -1,6 +1,0 @@
-import Testing
-@testable import MeshCA
-
-@Test func moduleName() {
-    #expect(MeshCAModule.name == "MeshCA")
-}
