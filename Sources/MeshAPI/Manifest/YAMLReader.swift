@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Yams
 
 /// Splits manifest text into documents and parses each into a ``ManifestNode``.
@@ -26,6 +27,8 @@ enum YAMLReader {
     /// More nodes than this in one document (after expanding aliases) is refused.
     static let maximumNodes = 2_000_000
 
+    private static let parseLock = Mutex(())
+
     /// Reads every non-empty document of `text`.
     static func documents(in text: String, json: Bool) -> [Document] {
         let chunks = json ? [(text.replacingOccurrences(of: "\t", with: " "), 0)] : split(text)
@@ -33,7 +36,10 @@ enum YAMLReader {
         for (chunk, offset) in chunks where !isBlank(chunk) {
             let number = documents.count + 1
             let firstLine = offset + 1 + leadingBlankLines(chunk)
-            documents.append(Document(number: number, firstLine: firstLine, result: parse(chunk, lineOffset: offset)))
+            // Yams resolves scalar tags with shared NSRegularExpression instances; a crash seen
+            // once under parallel parsing points at that, so parsing is serialised.
+            let result = parseLock.withLock { _ in parse(chunk, lineOffset: offset) }
+            documents.append(Document(number: number, firstLine: firstLine, result: result))
         }
         return documents
     }
