@@ -158,6 +158,7 @@ let package = Package(
             exclude: [],
             swiftSettings: strict
         ),
+        .testTarget(name: "MeshProtoTests", dependencies: ["MeshProto"], swiftSettings: strict),
         .testTarget(name: "MeshAPITests", dependencies: ["MeshAPI"], swiftSettings: strict),
         .testTarget(name: "MeshDiscoveryTests", dependencies: ["MeshDiscovery"], swiftSettings: strict),
         .testTarget(name: "MeshCATests", dependencies: ["MeshCA"], swiftSettings: strict),
