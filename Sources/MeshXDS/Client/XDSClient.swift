@@ -42,7 +42,9 @@ public actor XDSClient {
     /// Creates a client; call ``run()`` to connect.
     public init(configuration: XDSClientConfiguration) {
         self.configuration = configuration
-        (events, eventSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1000))
+        let (stream, sink) = AsyncStream<XDSClientEvent>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+        events = stream
+        eventSink = sink
     }
 
     // MARK: Subscriptions

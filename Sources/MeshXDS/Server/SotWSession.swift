@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import MeshProto
+import SwiftProtobuf
 
 /// State-of-the-world protocol engine for one stream (ADS, or a per-type stream such as SDS).
 final class SotWSession: StreamSession {

@@ -44,6 +44,7 @@ public final class XDSServer: Sendable {
     let logger: Logger
     let metrics = XDSMetrics()
     let nextStreamID = Atomic<UInt64>(0)
+    let connectedStreams = Atomic<Int>(0)
 
     /// Creates a server.
     public init(
@@ -82,10 +83,10 @@ public final class XDSServer: Sendable {
         let pending = PendingChanges<Request>(continuation)
         let session = makeSession(pending)
         try callbacks.onStreamOpen?(session.id, session.mode)
-        metrics.connected.increment()
+        metrics.connected.record(connectedStreams.add(1, ordering: .relaxed).newValue)
         defer {
             session.close()
-            metrics.connected.decrement()
+            metrics.connected.record(connectedStreams.subtract(1, ordering: .relaxed).newValue)
             continuation.finish()
         }
         try await withThrowingTaskGroup(of: Void.self) { group in

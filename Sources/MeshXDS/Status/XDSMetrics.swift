@@ -20,11 +20,6 @@ struct XDSMetrics: Sendable {
         Metrics.Timer(label: "pilot_xds_push_time", dimensions: [("type", Self.short(typeURL))])
     }
 
-    /// Bytes sent in responses (Istio: `pilot_xds_config_size_bytes`).
-    func configSize(_ typeURL: String) -> Recorder {
-        Recorder(label: "pilot_xds_config_size_bytes", dimensions: [("type", Self.short(typeURL))])
-    }
-
     /// Istio's short type names: cds, eds, lds, rds, sds, wds, …
     static func short(_ typeURL: String) -> String {
         switch typeURL {

@@ -55,7 +55,7 @@ final class EnvoyProcess {
         let config = dir.path("\(name).yaml")
         try bootstrap.write(to: config, atomically: true, encoding: .utf8)
         let adminFile = dir.path("\(name).admin")
-        child = try ChildProcess(
+        let child = try ChildProcess(
             binary,
             [
                 "-c", config.path, "-l", "warning", "--disable-hot-restart",
@@ -63,6 +63,7 @@ final class EnvoyProcess {
                 "--admin-address-path", adminFile.path,
             ],
             log: dir.path("\(name).log"))
+        self.child = child
         var port: Int?
         _ = await eventually(timeout: .seconds(15)) {
             let text = (try? String(contentsOf: adminFile, encoding: .utf8)) ?? ""
