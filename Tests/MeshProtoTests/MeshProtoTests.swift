@@ -32,8 +32,12 @@ struct MeshProtoTests {
         #expect(decodedAny.isA(Envoy_Config_Cluster_V3_Cluster.self))
 
         let decoded = try Envoy_Config_Cluster_V3_Cluster(unpackingAny: decodedAny)
-        #expect(decoded == cluster)
+        #expect(decoded.name == cluster.name)
         #expect(decoded.type == .eds)
+        #expect(decoded.connectTimeout == Google_Protobuf_Duration(seconds: 10))
+        #expect(decoded.edsClusterConfig.edsConfig.ads == Envoy_Config_Core_V3_AggregatedConfigSource())
+        // The nested Any holds bytes after decoding but a message before, so compare encodings.
+        #expect(try decoded.serializedBytes() as [UInt8] == cluster.serializedBytes() as [UInt8])
         let options = try #require(
             decoded.typedExtensionProtocolOptions["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"])
         let decodedHTTP = try Envoy_Extensions_Upstreams_Http_V3_HttpProtocolOptions(unpackingAny: options)
