@@ -1,0 +1,215 @@
+import Foundation
+import GRPCCore
+import MeshProto
+
+/// Incremental (delta) protocol engine for one stream.
+final class DeltaSession: StreamSession {
+    typealias Request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+
+    struct TypeState {
+        var wildcard = false
+        var names: Set<String> = []
+        /// What the client holds: name → version (seeded by `initial_resource_versions`).
+        var known: [String: String] = [:]
+        /// Subscribed names already reported missing in `removed_resources`.
+        var reportedAbsent: Set<String> = []
+        var watch: (any CacheWatch)?
+        var responded = false
+        var nonce: String?
+        var nonceVersion: String?
+
+        var interest: Interest { wildcard ? .wildcard : .names(names) }
+    }
+
+    let id: UInt64
+    let mode = ClientStatus.Mode.delta
+    let server: XDSServer
+    let writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>
+    let pending: PendingChanges<Request>
+    let impliedTypeURL: String?
+    var node: Envoy_Config_Core_V3_Node?
+    var nodeKey: NodeKey?
+    var types: [String: TypeState] = [:]
+    var nonceCounter: UInt64 = 0
+
+    init(
+        server: XDSServer, writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+        pending: PendingChanges<Request>, impliedTypeURL: String? = nil
+    ) {
+        self.id = server.newStreamID()
+        self.server = server
+        self.writer = writer
+        self.pending = pending
+        self.impliedTypeURL = impliedTypeURL
+    }
+
+    func handle(_ incoming: Request) async throws {
+        var request = incoming
+        let nodeKey = try identify(&request)
+        let typeURL = impliedTypeURL ?? request.typeURL
+        guard !typeURL.isEmpty else {
+            throw RPCError(code: .invalidArgument, message: "type_url is required on ADS requests")
+        }
+        try server.callbacks.onRequest?(id, .delta(request))
+        let first = types[typeURL] == nil
+        var state = types[typeURL] ?? TypeState()
+
+        // ACK / NACK (the nonce only correlates; subscription changes apply even when stale).
+        if !request.responseNonce.isEmpty && request.responseNonce == state.nonce {
+            if request.hasErrorDetail {
+                recordNack(typeURL, request, rejected: state.nonceVersion ?? "")
+            } else {
+                let version = state.nonceVersion
+                server.status.updateType(id, typeURL) {
+                    $0.lastAckedVersion = version
+                    $0.lastAckedNonce = request.responseNonce
+                }
+            }
+        }
+
+        if first {
+            for (name, version) in request.initialResourceVersions { state.known[name] = version }
+            if request.resourceNamesSubscribe.isEmpty && server.options.legacyWildcard {
+                state.wildcard = true  // legacy wildcard: an empty first subscribe list
+            }
+        }
+        var changedSubscription = first
+        for name in request.resourceNamesSubscribe {
+            changedSubscription = true
+            if name == "*" {
+                state.wildcard = true
+                continue
+            }
+            state.names.insert(name)
+            state.reportedAbsent.remove(name)
+            // A repeated subscribe must be answered even if the client seems to hold it,
+            // unless this is the reconnect request that told us its version.
+            if request.initialResourceVersions[name] == nil { state.known[name] = nil }
+        }
+        for name in request.resourceNamesUnsubscribe {
+            changedSubscription = true
+            if name == "*" {
+                state.wildcard = false
+                continue
+            }
+            state.names.remove(name)
+            state.reportedAbsent.remove(name)
+            // Wildcard still covering it: the client dropped it, so it must be sent again (A6).
+            // Not covered: the client forgot it; no removal is needed.
+            state.known[name] = nil
+        }
+        if let watch = state.watch {
+            if changedSubscription { watch.update(interest: state.interest) }
+        } else {
+            let pending = self.pending
+            state.watch = server.cache.watch(typeURL: typeURL, node: nodeKey, interest: state.interest) { change in
+                pending.add(typeURL, change)
+            }
+        }
+        let subscribed = state.wildcard ? ["*"] + state.names.sorted() : state.names.sorted()
+        server.status.updateType(id, typeURL) { $0.subscribed = subscribed }
+        types[typeURL] = state
+        if changedSubscription {
+            try await respond(typeURL: typeURL, changes: .all, since: .now)
+        }
+    }
+
+    func push(typeURL: String, changes: ChangeSet, since: ContinuousClock.Instant?) async throws {
+        guard types[typeURL] != nil else { return }
+        try await respond(typeURL: typeURL, changes: changes, since: since)
+    }
+
+    func respond(typeURL: String, changes: ChangeSet, since: ContinuousClock.Instant?) async throws {
+        guard let nodeKey, var state = types[typeURL],
+            let view = server.cache.view(typeURL: typeURL, node: nodeKey)
+        else { return }
+        var candidates: Set<String>
+        switch changes {
+        case .names(let names): candidates = names
+        case .all:
+            candidates = state.names.union(state.known.keys)
+            if state.wildcard { candidates.formUnion(view.resources.keys) }
+        }
+        var resources: [Envoy_Service_Discovery_V3_Resource] = []
+        var removed: [String] = []
+        for name in candidates.sorted() {
+            let interested = state.wildcard || state.names.contains(name)
+            if interested, let resource = view.resources[name] {
+                if state.known[name] != resource.version {
+                    resources.append(resource.wrapped)
+                    state.known[name] = resource.version
+                }
+                state.reportedAbsent.remove(name)
+            } else if state.known.removeValue(forKey: name) != nil {
+                removed.append(name)
+            } else if state.names.contains(name) && !state.reportedAbsent.contains(name) {
+                removed.append(name)  // subscribed but absent: say so at once (A8)
+                state.reportedAbsent.insert(name)
+            }
+        }
+        if resources.isEmpty && removed.isEmpty && state.responded {
+            types[typeURL] = state
+            return
+        }
+        nonceCounter += 1
+        let nonce = String(nonceCounter)
+        var response = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
+        response.systemVersionInfo = view.version
+        response.typeURL = typeURL
+        response.nonce = nonce
+        response.resources = resources
+        response.removedResources = removed
+        response.controlPlane = server.controlPlane
+        server.callbacks.onResponse?(id, .delta(response))
+        state.responded = true
+        state.nonce = nonce
+        state.nonceVersion = view.version
+        types[typeURL] = state
+        server.status.updateType(id, typeURL) {
+            $0.lastSentVersion = view.version
+            $0.lastSentNonce = nonce
+            $0.responses += 1
+        }
+        try await writer.write(response)
+        server.metrics.pushes(typeURL).increment()
+        if let since { server.metrics.pushTime(typeURL).recordNanoseconds(since.duration(to: .now).nanoseconds) }
+    }
+
+    func identify(_ request: inout Request) throws -> NodeKey {
+        if let nodeKey, let node {
+            if !request.hasNode { request.node = node }
+            return nodeKey
+        }
+        guard request.hasNode else {
+            throw RPCError(code: .invalidArgument, message: "the first request on a stream must carry node")
+        }
+        node = request.node
+        let key = server.cache.nodeKey(for: request.node)
+        nodeKey = key
+        server.status.open(ClientStatus(
+            streamID: id, nodeID: request.node.id, cluster: request.node.cluster, mode: .delta,
+            connectedSince: Date(), types: [:]))
+        return key
+    }
+
+    func recordNack(_ typeURL: String, _ request: Request, rejected: String) {
+        let message = request.errorDetail.message
+        server.logger.warning("xDS NACK", metadata: [
+            "node": "\(node?.id ?? "")", "type": "\(typeURL)", "rejected": "\(rejected)", "error": "\(message)",
+        ])
+        server.metrics.rejects(typeURL).increment()
+        let kept = server.status.client(streamID: id)?.types[typeURL]?.lastAckedVersion ?? ""
+        server.status.updateType(id, typeURL) {
+            $0.lastNack = ClientStatus.Nack(
+                keptVersion: kept, nonce: request.responseNonce, rejectedVersion: rejected,
+                message: message, at: Date())
+        }
+        server.callbacks.onNack?(id, typeURL, message)
+    }
+
+    func close() {
+        for state in types.values { state.watch?.cancel() }
+        server.status.close(id)
+        server.callbacks.onStreamClosed?(id, node)
+    }
+}

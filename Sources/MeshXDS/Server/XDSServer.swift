@@ -1,0 +1,128 @@
+import GRPCCore
+import Logging
+import MeshProto
+import Synchronization
+
+/// Options of an ``XDSServer``.
+public struct XDSServerOptions: Sendable {
+    /// `control_plane.identifier` sent in every response.
+    public var controlPlaneID: String
+    /// Whether an empty first request means wildcard (Envoy's legacy behaviour). gRPC's proxyless
+    /// clients name resources explicitly; turning this off for them is go-control-plane's
+    /// `DeactivateLegacyWildcard`.
+    public var legacyWildcard: Bool
+
+    /// Creates options.
+    public init(controlPlaneID: String = "swiftmesh", legacyWildcard: Bool = true) {
+        self.controlPlaneID = controlPlaneID
+        self.legacyWildcard = legacyWildcard
+    }
+}
+
+/// An xDS management server: ADS (SotW and delta) and SDS, served from a ``ResourceCache``.
+///
+/// Register ``services`` with a `GRPCServer`:
+/// ```swift
+/// let cache = SnapshotCache()
+/// let xds = XDSServer(cache: cache)
+/// let server = GRPCServer(transport: .http2NIOPosix(address: .ipv4(host: "127.0.0.1", port: 15010),
+///                                                  transportSecurity: .plaintext),
+///                         services: xds.services)
+/// ```
+/// The server keeps all protocol state per stream (nonces, subscriptions, what each client
+/// holds). A NACK is recorded in ``status`` and the rejected version is not sent again; the
+/// next push happens when the cache changes.
+public final class XDSServer: Sendable {
+    /// Where resources come from.
+    public let cache: any ResourceCache
+    /// Status of every connected client.
+    public let status: StatusRegistry
+    /// Embedding hooks.
+    public let callbacks: XDSCallbacks
+    /// Options.
+    public let options: XDSServerOptions
+    let logger: Logger
+    let metrics = XDSMetrics()
+    let nextStreamID = Atomic<UInt64>(0)
+    let connectedStreams = Atomic<Int>(0)
+
+    /// Creates a server.
+    public init(
+        cache: any ResourceCache, callbacks: XDSCallbacks = XDSCallbacks(),
+        options: XDSServerOptions = XDSServerOptions(),
+        logger: Logger = Logger(label: "MeshXDS.server")
+    ) {
+        self.cache = cache
+        self.callbacks = callbacks
+        self.options = options
+        self.logger = logger
+        self.status = StatusRegistry()
+    }
+
+    /// The gRPC services to register: `AggregatedDiscoveryService` and `SecretDiscoveryService`.
+    public var services: [any RegistrableRPCService] {
+        [AggregatedDiscoveryService(server: self), SecretDiscoveryService(server: self)]
+    }
+
+    func newStreamID() -> UInt64 {
+        nextStreamID.add(1, ordering: .relaxed).newValue
+    }
+
+    var controlPlane: Envoy_Config_Core_V3_ControlPlane {
+        var cp = Envoy_Config_Core_V3_ControlPlane()
+        cp.identifier = options.controlPlaneID
+        return cp
+    }
+
+    /// Runs one stream: a reader task feeds requests into the loop, cache watches wake it.
+    func run<Request: Sendable, Session: StreamSession>(
+        requests: RPCAsyncSequence<Request, any Error>,
+        session makeSession: (PendingChanges<Request>) -> Session
+    ) async throws where Session.Request == Request {
+        let (events, continuation) = AsyncStream<StreamEvent<Request>>.makeStream()
+        let pending = PendingChanges<Request>(continuation)
+        let session = makeSession(pending)
+        try callbacks.onStreamOpen?(session.id, session.mode)
+        metrics.connected.record(connectedStreams.add(1, ordering: .relaxed).newValue)
+        defer {
+            session.close()
+            metrics.connected.record(connectedStreams.subtract(1, ordering: .relaxed).newValue)
+            continuation.finish()
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await request in requests { continuation.yield(.request(request)) }
+                    continuation.yield(.end(nil))
+                } catch {
+                    continuation.yield(.end(error))
+                }
+            }
+            defer { group.cancelAll() }
+            loop: for await event in events {
+                switch event {
+                case .request(let request):
+                    try await session.handle(request)
+                case .wake:
+                    let (changes, since) = pending.take()
+                    for (typeURL, change) in changes {
+                        try await session.push(typeURL: typeURL, changes: change, since: since)
+                    }
+                case .end(let error):
+                    if let error { throw error }
+                    break loop
+                }
+            }
+        }
+    }
+}
+
+/// The per-stream protocol engine; owned by one task, never shared.
+protocol StreamSession {
+    associatedtype Request: Sendable
+    var id: UInt64 { get }
+    var mode: ClientStatus.Mode { get }
+    func handle(_ request: Request) async throws
+    func push(typeURL: String, changes: ChangeSet, since: ContinuousClock.Instant?) async throws
+    func close()
+}
