@@ -6,7 +6,7 @@ import MeshProto
 final class DeltaSession: StreamSession {
     typealias Request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
 
-    struct TypeState {
+    struct TypeState: WatchHolding {
         var wildcard = false
         var names: Set<String> = []
         /// What the client holds: name → version (seeded by `initial_resource_versions`).
@@ -165,51 +165,13 @@ final class DeltaSession: StreamSession {
         state.nonce = nonce
         state.nonceVersion = view.version
         types[typeURL] = state
-        server.status.updateType(id, typeURL) {
-            $0.lastSentVersion = view.version
-            $0.lastSentNonce = nonce
-            $0.responses += 1
-        }
+        recordSending(typeURL, version: view.version, nonce: nonce)
         try await writer.write(response)
-        server.metrics.pushes(typeURL).increment()
-        if let since { server.metrics.pushTime(typeURL).recordNanoseconds(since.duration(to: .now).nanoseconds) }
-    }
-
-    func identify(_ request: inout Request) throws -> NodeKey {
-        if let nodeKey, let node {
-            if !request.hasNode { request.node = node }
-            return nodeKey
-        }
-        guard request.hasNode else {
-            throw RPCError(code: .invalidArgument, message: "the first request on a stream must carry node")
-        }
-        node = request.node
-        let key = server.cache.nodeKey(for: request.node)
-        nodeKey = key
-        server.status.open(ClientStatus(
-            streamID: id, nodeID: request.node.id, cluster: request.node.cluster, mode: .delta,
-            connectedSince: Date(), types: [:]))
-        return key
+        recordSent(typeURL, since: since)
     }
 
     func recordNack(_ typeURL: String, _ request: Request, rejected: String) {
-        let message = request.errorDetail.message
-        server.logger.warning("xDS NACK", metadata: [
-            "node": "\(node?.id ?? "")", "type": "\(typeURL)", "rejected": "\(rejected)", "error": "\(message)",
-        ])
-        server.metrics.rejects(typeURL).increment()
-        let kept = server.status.client(streamID: id)?.types[typeURL]?.lastAckedVersion ?? ""
-        server.status.updateType(id, typeURL) {
-            $0.lastNack = ClientStatus.Nack(
-                keptVersion: kept, nonce: request.responseNonce, rejectedVersion: rejected,
-                message: message, at: Date())
-        }
-        server.callbacks.onNack?(id, typeURL, message)
-    }
-
-    func close() {
-        for state in types.values { state.watch?.cancel() }
-        server.status.close(id)
-        server.callbacks.onStreamClosed?(id, node)
+        recordNack(typeURL, message: request.errorDetail.message, nonce: request.responseNonce, rejected: rejected,
+            kept: server.status.client(streamID: id)?.types[typeURL]?.lastAckedVersion ?? "")
     }
 }

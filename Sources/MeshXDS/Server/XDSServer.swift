@@ -118,11 +118,19 @@ public final class XDSServer: Sendable {
 }
 
 /// The per-stream protocol engine; owned by one task, never shared.
-protocol StreamSession {
-    associatedtype Request: Sendable
+///
+/// SotW and delta sessions differ in their protocol state machines; what they share
+/// (learning the node, status and metrics bookkeeping, NACK records, closing) lives in
+/// the extension in `StreamSession+Shared.swift`.
+protocol StreamSession: AnyObject {
+    associatedtype Request: NodeCarryingRequest
+    associatedtype TypeState: WatchHolding
     var id: UInt64 { get }
     var mode: ClientStatus.Mode { get }
+    var server: XDSServer { get }
+    var node: Envoy_Config_Core_V3_Node? { get set }
+    var nodeKey: NodeKey? { get set }
+    var types: [String: TypeState] { get }
     func handle(_ request: Request) async throws
     func push(typeURL: String, changes: ChangeSet, since: ContinuousClock.Instant?) async throws
-    func close()
 }
