@@ -54,9 +54,6 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible, Expressibl
         return nil
     }
 
-    /// This path followed by a key (same as calling the path).
-    public func key(_ key: String) -> FieldPath { self(key) }
-
     public var description: String {
         var out = ""
         for component in components {

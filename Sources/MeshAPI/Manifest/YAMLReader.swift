@@ -10,7 +10,6 @@ enum YAMLReader {
     /// One document of a stream: its 1-based number and either a tree or a syntax error.
     struct Document {
         var number: Int
-        var firstLine: Int
         var result: Result<ManifestNode, SyntaxError>
     }
 
@@ -35,11 +34,10 @@ enum YAMLReader {
         var documents: [Document] = []
         for (chunk, offset) in chunks where !isBlank(chunk) {
             let number = documents.count + 1
-            let firstLine = offset + 1 + leadingBlankLines(chunk)
             // Yams resolves scalar tags with shared NSRegularExpression instances; a crash seen
             // once under parallel parsing points at that, so parsing is serialised.
             let result = parseLock.withLock { _ in parse(chunk, lineOffset: offset) }
-            documents.append(Document(number: number, firstLine: firstLine, result: result))
+            documents.append(Document(number: number, result: result))
         }
         return documents
     }
@@ -79,16 +77,6 @@ enum YAMLReader {
             if !trimmed.isEmpty, !trimmed.hasPrefix("#"), !trimmed.hasPrefix("%") { return false }
         }
         return true
-    }
-
-    private static func leadingBlankLines(_ chunk: String) -> Int {
-        var count = 0
-        for line in chunk.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" })
-            if !trimmed.isEmpty, !trimmed.hasPrefix("#") { break }
-            count += 1
-        }
-        return count
     }
 
     private static func parse(_ chunk: String, lineOffset: Int) -> Result<ManifestNode, SyntaxError> {
