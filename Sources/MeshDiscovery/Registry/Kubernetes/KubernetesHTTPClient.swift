@@ -7,8 +7,8 @@ import NIOPosix
 public enum KubernetesClientError: Error, Sendable, CustomStringConvertible {
     /// The server answered with a non-success status.
     case status(code: Int, body: String)
-    /// `https` without a ``KubernetesConnection/tlsConfigurator``.
-    case tlsUnavailable(host: String)
+    /// TLS material could not be used (bad PEM, no certificate in a bundle).
+    case tls(String)
     /// The response was cut short or malformed.
     case protocolError(String)
     /// A response body exceeded the limit.
@@ -17,8 +17,7 @@ public enum KubernetesClientError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .status(let code, let body): return "API server answered \(code): \(body.prefix(300))"
-        case .tlsUnavailable(let host):
-            return "\(host) needs TLS: give KubernetesConnection a tlsConfigurator (MeshDiscovery does not link NIOSSL)"
+        case .tls(let why): return "TLS to the API server: \(why)"
         case .protocolError(let why): return "bad response from API server: \(why)"
         case .bodyTooLarge(let limit): return "response body larger than \(limit) bytes"
         }
@@ -33,25 +32,44 @@ struct KubernetesHTTPClient: Sendable {
     /// Largest list response accepted.
     let maximumBodySize = 512 << 20
 
+    /// Runs and caches the kubeconfig's exec plugin, if any.
+    let execCredentials: KubernetesExecCredentialCache?
+
     init(connection: KubernetesConnection, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.connection = connection
         self.group = group
+        execCredentials = connection.exec.map(KubernetesExecCredentialCache.init(plugin:))
     }
 
     typealias Channel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    private func open() async throws -> Channel {
-        let connection = self.connection
-        if connection.scheme == "https" && connection.tlsConfigurator == nil {
-            throw KubernetesClientError.tlsUnavailable(host: connection.host)
+    /// The connection with the exec plugin's current credential applied.
+    private func resolvedConnection() async throws -> KubernetesConnection {
+        var connection = self.connection
+        if let execCredentials {
+            let credential = try await execCredentials.credential()
+            if let token = credential.token { connection.token = token }
+            if let certificate = credential.clientCertificatePEM, let key = credential.clientKeyPEM {
+                connection.clientCertificatePEM = certificate
+                connection.clientKeyPEM = key
+            }
         }
+        return connection
+    }
+
+    private func open(_ connection: KubernetesConnection) async throws -> Channel {
+        let tlsContext =
+            connection.scheme == "https" && connection.tlsConfigurator == nil
+            ? try KubernetesTLS.makeContext(for: connection) : nil
         return try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelOption(ChannelOptions.socketOption(.so_keepalive), value: 1)
             .connect(host: connection.host, port: connection.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if connection.scheme == "https", let tls = connection.tlsConfigurator {
+                    if let tls = connection.tlsConfigurator, connection.scheme == "https" {
                         try tls(channel.pipeline.syncOperations, connection)
+                    } else if let tlsContext {
+                        try KubernetesTLS.addHandler(to: channel.pipeline.syncOperations, context: tlsContext, connection: connection)
                     }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try Channel(wrappingChannelSynchronously: channel)
@@ -59,7 +77,7 @@ struct KubernetesHTTPClient: Sendable {
             }
     }
 
-    private func requestHead(_ uri: String) -> HTTPRequestHead {
+    private func requestHead(_ uri: String, _ connection: KubernetesConnection) -> HTTPRequestHead {
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: uri)
         head.headers.add(name: "Host", value: "\(connection.host):\(connection.port)")
         head.headers.add(name: "Accept", value: "application/json")
@@ -71,14 +89,15 @@ struct KubernetesHTTPClient: Sendable {
 
     /// GETs `uri` and returns the status and the whole body.
     func get(_ uri: String) async throws -> (status: Int, body: Data) {
-        let channel = try await open()
+        let connection = try await resolvedConnection()
+        let channel = try await open(connection)
         let limit = maximumBodySize
         return try await channel.executeThenClose { inbound, outbound in
             // A server may answer and close before the request's end is flushed (a 410 for a
             // watch, say): the response still counts, so a failed write is reported only
             // when no response arrives.
             var writeError: (any Error)?
-            do { try await outbound.write(contentsOf: [.head(requestHead(uri)), .end(nil)]) } catch { writeError = error }
+            do { try await outbound.write(contentsOf: [.head(requestHead(uri, connection)), .end(nil)]) } catch { writeError = error }
             var status: Int?
             var body = ByteBuffer()
             for try await part in inbound {
@@ -100,13 +119,14 @@ struct KubernetesHTTPClient: Sendable {
     /// as it arrives (a watch). Returns when the server ends the response; throws
     /// ``KubernetesClientError/status(code:body:)`` for any other status.
     func stream(_ uri: String, line: (Data) async throws -> Void) async throws {
-        let channel = try await open()
+        let connection = try await resolvedConnection()
+        let channel = try await open(connection)
         try await channel.executeThenClose { inbound, outbound in
             // A server may answer and close before the request's end is flushed (a 410 for a
             // watch, say): the response still counts, so a failed write is reported only
             // when no response arrives.
             var writeError: (any Error)?
-            do { try await outbound.write(contentsOf: [.head(requestHead(uri)), .end(nil)]) } catch { writeError = error }
+            do { try await outbound.write(contentsOf: [.head(requestHead(uri, connection)), .end(nil)]) } catch { writeError = error }
             var status: Int?
             var pending = ByteBuffer()
             for try await part in inbound {

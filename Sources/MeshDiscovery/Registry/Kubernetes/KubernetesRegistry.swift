@@ -34,7 +34,7 @@ final class ReflectorStats: Sendable {
 /// on `410 Gone` and reconnection with backoff. The model's source is marked synced once
 /// every kind has completed its first list.
 ///
-/// Plain HTTP works out of the box; for `https` set ``KubernetesConnection/tlsConfigurator``.
+/// Plain HTTP and HTTPS (NIOSSL, or ``KubernetesConnection/tlsConfigurator``) both work.
 public final class KubernetesRegistry: MeshRegistry {
     public struct Options: Sendable {
         public var kinds: [KubernetesKind]
