@@ -28,20 +28,7 @@ import Testing
           - {name: http, port: 80, targetPort: http}
           - {name: grpc-api, port: 9000, targetPort: 9090}
         ---
-        apiVersion: v1
-        kind: Pod
-        metadata: {name: web-1, namespace: shop, labels: {app: web, version: v2}}
-        spec:
-          serviceAccountName: web-sa
-          nodeName: node-a
-          containers:
-          - name: app
-            image: web
-            ports: [{name: http, containerPort: 8080}]
-        status:
-          podIP: 10.0.0.5
-          hostIP: 127.0.0.2
-          conditions: [{type: Ready, status: "True"}]
+        \(webPod(version: "v2"))
         ---
         apiVersion: v1
         kind: Pod
@@ -76,6 +63,26 @@ import Testing
         spec:
           mtls: {mode: STRICT}
         """
+
+    /// Pod web-1 (ambient namespace shop, service account web-sa, node-a) at a version label.
+    static func webPod(version: String) -> String {
+        """
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: web-1, namespace: shop, labels: {app: web, version: \(version)}}
+        spec:
+          serviceAccountName: web-sa
+          nodeName: node-a
+          containers:
+          - name: app
+            image: web
+            ports: [{name: http, containerPort: 8080}]
+        status:
+          podIP: 10.0.0.5
+          hostIP: 127.0.0.2
+          conditions: [{type: Ready, status: "True"}]
+        """
+    }
 
     static func snapshot() throws -> MeshSnapshot {
         let result = ManifestLoader().load(text: manifests, file: "mesh.yaml")

@@ -44,28 +44,14 @@ import Testing
 
         // Relabel one pod: only its Workload is pushed, with the new canonical revision.
         let before = addressUpdates.withLock { $0.count }
-        load("""
-            apiVersion: v1
-            kind: Pod
-            metadata: {name: web-1, namespace: shop, labels: {app: web, version: v3}}
-            spec:
-              serviceAccountName: web-sa
-              nodeName: node-a
-              containers:
-              - name: app
-                image: web
-                ports: [{name: http, containerPort: 8080}]
-            status:
-              podIP: 10.0.0.5
-              hostIP: 127.0.0.2
-              conditions: [{type: Ready, status: "True"}]
-            """)
-        #expect(await eventually {
+        load(AmbientAddressesTests.webPod(version: "v3"))
+        func webWorkload() async -> Istio_Workload_Workload? {
             guard let any = await client.resources(typeURL: TypeURL.workloadAddress)[web.uid]?.any,
                 case .workload(let w)? = try? Istio_Workload_Address(serializedBytes: Array(any.value)).type
-            else { return false }
-            return w.canonicalRevision == "v3"
-        })
+            else { return nil }
+            return w
+        }
+        #expect(await eventually { await webWorkload()?.canonicalRevision == "v3" })
         let after = addressUpdates.withLock { Array($0.dropFirst(before)) }
         #expect(after == [[web.uid]], "only the changed workload is pushed")
 
@@ -74,12 +60,7 @@ import Testing
         #expect(await eventually {
             await names(TypeURL.authorization) == ["istio-system/istio_converted_static_strict", "shop/ns-wide"]
         })
-        #expect(await eventually {
-            guard let any = await client.resources(typeURL: TypeURL.workloadAddress)[web.uid]?.any,
-                case .workload(let w)? = try? Istio_Workload_Address(serializedBytes: Array(any.value)).type
-            else { return false }
-            return w.authorizationPolicies == ["istio-system/istio_converted_static_strict"]
-        })
+        #expect(await eventually { await webWorkload()?.authorizationPolicies == ["istio-system/istio_converted_static_strict"] })
         clientTask.cancel()
         await server.stop()
     }
