@@ -93,6 +93,9 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -129,7 +132,11 @@ let package = Package(
             dependencies: [
                 "MeshAPI", "MeshDiscovery", "MeshCA", "MeshXDS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Examples/istiod",
             swiftSettings: strict
@@ -188,6 +195,13 @@ let package = Package(
         .testTarget(name: "MeshL4Tests", dependencies: ["MeshL4"], swiftSettings: strict),
         .testTarget(name: "MeshL7Tests", dependencies: ["MeshL7"], swiftSettings: strict),
         // Drives the built binaries as separate processes.
-        .testTarget(name: "ExamplesTests", dependencies: ["meshctl"], swiftSettings: strict),
+        .testTarget(
+            name: "ExamplesTests",
+            dependencies: [
+                "meshctl", "istiod", "MeshAPI", "MeshCA", "MeshProto", "MeshXDS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ],
+            swiftSettings: strict),
     ]
 )
