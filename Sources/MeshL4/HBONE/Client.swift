@@ -110,7 +110,7 @@ public final class HBONEClient: Sendable {
         to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil
     ) async throws(HBONEError) -> HBONEStream {
         let (channel, identity) = try await openStream(
-            target: destination, proxy: proxy, expected: expectedIdentities, source: source
+            target: destination, proxy: proxy, expected: expectedIdentities, source: source, autoRead: true
         ) { stream in
             try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                 wrappingChannelSynchronously: stream,
@@ -125,7 +125,7 @@ public final class HBONEClient: Sendable {
         to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil
     ) async throws(HBONEError) -> HBONEChannel {
         let (channel, identity) = try await openStream(
-            target: destination, proxy: proxy, expected: expectedIdentities, source: source
+            target: destination, proxy: proxy, expected: expectedIdentities, source: source, autoRead: false
         ) { $0 }
         return HBONEChannel(channel: channel, peerIdentity: identity)
     }
@@ -147,7 +147,7 @@ public final class HBONEClient: Sendable {
     }
 
     private func openStream<Output: Sendable>(
-        target: HBONETarget, proxy: SocketAddress, expected: [SpiffeID], source: SocketAddress?,
+        target: HBONETarget, proxy: SocketAddress, expected: [SpiffeID], source: SocketAddress?, autoRead: Bool,
         initializer: @escaping @Sendable (any Channel) throws -> Output
     ) async throws(HBONEError) -> (Output, SpiffeID) {
         guard let snapshot = credentials.current else { throw .noCertificate }
@@ -185,7 +185,8 @@ public final class HBONEClient: Sendable {
         let streamFuture = connection.multiplexer.createStreamChannel { stream in
             stream.eventLoop.makeCompletedFuture {
                 try stream.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
-                let handler = HBONEClientStreamHandler(request: request, response: response)
+                let handler = HBONEClientStreamHandler(
+                    request: request, response: response, autoReadAfterResponse: autoRead)
                 let openedAt = NIODeadline.now()
                 TCPMetrics.opened(metricLabels)
                 let codec = HBONEStreamCodec { codec in

@@ -17,9 +17,12 @@ final class HBONEClientStreamHandler: ChannelDuplexHandler {
     /// The answer's status, once received.
     private(set) var status: Int?
 
-    init(request: HPACKHeaders, response: EventLoopPromise<Void>) {
+    private let autoReadAfterResponse: Bool
+
+    init(request: HPACKHeaders, response: EventLoopPromise<Void>, autoReadAfterResponse: Bool) {
         self.request = request
         self.response = response
+        self.autoReadAfterResponse = autoReadAfterResponse
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -64,7 +67,11 @@ final class HBONEClientStreamHandler: ChannelDuplexHandler {
         }
         self.response = nil
         response.succeed(())
-        if userReadPending {
+        if autoReadAfterResponse {
+            userReadPending = false
+            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+            context.read()
+        } else if userReadPending {
             userReadPending = false
             context.read()
         }

@@ -105,6 +105,17 @@ public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func halfClosePartner() {
         let partner = self.partner
+        guard partner is any SocketOptionProvider else {
+            // A stream queues END_STREAM behind its pending DATA.
+            Self.closeOutput(partner)
+            return
+        }
+        // A socket whose input already ended turns close(mode: .output) into a full close that
+        // drops pending writes: wait until every earlier write is out (writes complete in order).
+        partner.writeAndFlush(ByteBuffer()).whenComplete { _ in Self.closeOutput(partner) }
+    }
+
+    private static func closeOutput(_ partner: any Channel) {
         partner.close(mode: .output).whenFailure { error in
             // A peer that cannot half-close (or is gone) is closed once its writes are out.
             if let channelError = error as? ChannelError, channelError == .outputClosed { return }
