@@ -14,7 +14,7 @@ final class HTTP2ConnectionMonitor: ChannelDuplexHandler {
     private let onSettings: ((Int?) -> Void)?
     private let onGoAway: (() -> Void)?
     private var task: RepeatedTask?
-    private var outstandingPing: (data: UInt64, sentAt: NIODeadline)?
+    private var outstandingPing: (data: UInt64, ticks: Int64)?
     private var nextPing: UInt64 = 1
 
     init(
@@ -46,9 +46,12 @@ final class HTTP2ConnectionMonitor: ChannelDuplexHandler {
     }
 
     private func tick(context: ChannelHandlerContext) {
-        let now = NIODeadline.now()
+        guard let interval else { return }
         if let outstanding = outstandingPing {
-            if now - outstanding.sentAt >= timeout {
+            // Counted in ticks of the event loop's scheduler (not the wall clock).
+            let ticks = outstanding.ticks + 1
+            outstandingPing = (outstanding.data, ticks)
+            if ticks * interval.nanoseconds >= timeout.nanoseconds {
                 task?.cancel()
                 context.close(promise: nil)
             }
@@ -56,7 +59,7 @@ final class HTTP2ConnectionMonitor: ChannelDuplexHandler {
         }
         let data = nextPing
         nextPing &+= 1
-        outstandingPing = (data, now)
+        outstandingPing = (data, 0)
         context.writeAndFlush(
             wrapOutboundOut(HTTP2Frame(streamID: .rootStream, payload: .ping(HTTP2PingData(withInteger: data), ack: false))),
             promise: nil)

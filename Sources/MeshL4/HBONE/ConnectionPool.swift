@@ -127,8 +127,9 @@ public final class HBONEConnectionPool: Sendable {
     public var snapshot: Snapshot {
         state.withLock { state in
             var streams: [Key: [Int]] = [:]
-            for (key, entry) in state.entries where !entry.slots.isEmpty {
-                streams[key] = entry.slots.values.filter(\.usable).sorted { $0.connection.id < $1.connection.id }.map(\.active)
+            for (key, entry) in state.entries {
+                let usable = entry.slots.values.filter(\.usable).sorted { $0.connection.id < $1.connection.id }
+                if !usable.isEmpty { streams[key] = usable.map(\.active) }
             }
             return Snapshot(streamsPerConnection: streams, dials: state.dials, evictions: state.evictions)
         }
