@@ -143,14 +143,14 @@ struct PoolTests {
                 }.reduce(0) { $0 + $1.totalValue }
             }
             #expect(await eventually { total("istio_tcp_connections_closed_total", "destination") == 1 })
-            #expect(total("istio_tcp_connections_opened_total", "destination") == 2)
-            #expect(total("istio_tcp_received_bytes_total", "destination") == 1000)
-            #expect(total("istio_tcp_sent_bytes_total", "destination") == 1000)
-            #expect(total("istio_tcp_connections_closed_total", "destination", "DENY") == 1)
+            #expect(await eventually { total("istio_tcp_connections_opened_total", "destination") == 2 })
+            #expect(await eventually { total("istio_tcp_received_bytes_total", "destination") == 1000 })
+            #expect(await eventually { total("istio_tcp_sent_bytes_total", "destination") == 1000 })
+            #expect(await eventually { total("istio_tcp_connections_closed_total", "destination", "DENY") == 1 })
             #expect(await eventually { total("istio_tcp_connections_closed_total", "source") == 1 })
-            #expect(total("istio_tcp_received_bytes_total", "source") == 1000)
-            #expect(total("istio_tcp_sent_bytes_total", "source") == 1000)
-            #expect(total("istio_tcp_connections_closed_total", "source", "DENY") == 1)
+            #expect(await eventually { total("istio_tcp_received_bytes_total", "source") == 1000 })
+            #expect(await eventually { total("istio_tcp_sent_bytes_total", "source") == 1000 })
+            #expect(await eventually { total("istio_tcp_connections_closed_total", "source", "DENY") == 1 })
             let labels = Set(metrics.counters(label: "istio_tcp_connections_closed_total").first?.dimensions.map(\.0) ?? [])
             for required in [
                 "reporter", "source_workload", "source_canonical_service", "source_canonical_revision",

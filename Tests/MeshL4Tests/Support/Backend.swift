@@ -103,8 +103,10 @@ final class BackendHandler: ChannelInboundHandler {
         guard case ChannelEvent.inputClosed = event else { return }
         switch mode {
         case .echo, .greetThenCount:
-            context.close(mode: .output, promise: nil)
-            if case .greetThenCount = mode { context.close(promise: nil) }
+            // NIO turns close(mode: .output) after EOF into a full close that drops pending
+            // writes: close once every earlier write is out.
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer())).whenComplete { _ in channel.close(promise: nil) }
         case .countThenReply:
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "got \(count)"))).whenComplete { _ in
