@@ -6,28 +6,51 @@ import Metrics
 public struct TCPMetricLabels: Sendable, Hashable {
     /// `source` (the originating proxy) or `destination` (the terminating one).
     public enum Reporter: String, Sendable, Hashable {
-        case source, destination
+        /// The originating side.
+        case source
+        /// The terminating side.
+        case destination
     }
 
+    /// The `reporter` label.
     public var reporter: Reporter
+    /// The `source_workload` label.
     public var sourceWorkload = L4Constants.unknownLabel
+    /// The `source_canonical_service` label.
     public var sourceCanonicalService = L4Constants.unknownLabel
+    /// The `source_canonical_revision` label.
     public var sourceCanonicalRevision = L4Constants.unknownLabel
+    /// The `source_workload_namespace` label.
     public var sourceWorkloadNamespace = L4Constants.unknownLabel
+    /// The `source_principal` label.
     public var sourcePrincipal = L4Constants.unknownLabel
+    /// The `source_app` label.
     public var sourceApp = L4Constants.unknownLabel
+    /// The `source_version` label.
     public var sourceVersion = L4Constants.unknownLabel
+    /// The `source_cluster` label.
     public var sourceCluster = L4Constants.unknownLabel
+    /// The `destination_service` label.
     public var destinationService = L4Constants.unknownLabel
+    /// The `destination_service_namespace` label.
     public var destinationServiceNamespace = L4Constants.unknownLabel
+    /// The `destination_service_name` label.
     public var destinationServiceName = L4Constants.unknownLabel
+    /// The `destination_workload` label.
     public var destinationWorkload = L4Constants.unknownLabel
+    /// The `destination_canonical_service` label.
     public var destinationCanonicalService = L4Constants.unknownLabel
+    /// The `destination_canonical_revision` label.
     public var destinationCanonicalRevision = L4Constants.unknownLabel
+    /// The `destination_workload_namespace` label.
     public var destinationWorkloadNamespace = L4Constants.unknownLabel
+    /// The `destination_principal` label.
     public var destinationPrincipal = L4Constants.unknownLabel
+    /// The `destination_app` label.
     public var destinationApp = L4Constants.unknownLabel
+    /// The `destination_version` label.
     public var destinationVersion = L4Constants.unknownLabel
+    /// The `destination_cluster` label.
     public var destinationCluster = L4Constants.unknownLabel
     /// `mutual_tls` for HBONE, `unknown` otherwise.
     public var connectionSecurityPolicy = "mutual_tls"
