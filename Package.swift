@@ -104,11 +104,14 @@ let package = Package(
         .target(
             name: "MeshL4",
             dependencies: [
-                "MeshCA", "MeshProto",
+                "MeshCA", "MeshProto", "MeshAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -192,7 +195,25 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MeshXDSTests", dependencies: ["MeshXDS"], swiftSettings: strict),
-        .testTarget(name: "MeshL4Tests", dependencies: ["MeshL4"], swiftSettings: strict),
+        .testTarget(
+            name: "MeshL4Tests",
+            dependencies: [
+                "MeshL4", "MeshCA", "MeshAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MeshL7Tests", dependencies: ["MeshL7"], swiftSettings: strict),
         // Drives the built binaries as separate processes.
         .testTarget(

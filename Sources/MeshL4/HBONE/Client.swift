@@ -1,0 +1,354 @@
+import Logging
+import MeshAPI
+import NIOCore
+import NIOHPACK
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import Synchronization
+
+/// One open HBONE tunnel as a NIO channel of `ByteBuffer`s that behaves like a TCP socket:
+/// END_STREAM arrives as `ChannelEvent.inputClosed`, `close(mode: .output)` sends END_STREAM,
+/// `close()` resets the stream. Reads are off until you enable them (`autoRead`), e.g. with
+/// ``RelayHandler/join(_:_:)``.
+public struct HBONEChannel: Sendable {
+    /// The stream channel.
+    public let channel: any Channel
+    /// The server's verified SPIFFE identity.
+    public let peerIdentity: SpiffeID
+}
+
+/// One open HBONE tunnel as an async byte stream pair. Finishing the outbound writer sends
+/// END_STREAM (the other direction stays open).
+public struct HBONEStream: Sendable {
+    /// Inbound bytes and the outbound writer.
+    public let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    /// The server's verified SPIFFE identity.
+    public let peerIdentity: SpiffeID
+}
+
+/// An HBONE client (the outbound side of ztunnel): opens HTTP/2 CONNECT tunnels over mutual
+/// TLS 1.3 to HBONE servers, sharing connections through an ``HBONEConnectionPool``.
+///
+/// The server's certificate must chain to the trust bundle and carry exactly one SPIFFE URI SAN,
+/// equal to one of the expected identities; otherwise opening fails with
+/// ``HBONEError/untrustedServerCertificate(reason:)`` or
+/// ``HBONEError/serverIdentityMismatch(expected:presented:)``. Requests carry `forwarded`,
+/// `baggage` and `traceparent` as ztunnel's do.
+public final class HBONEClient: Sendable {
+    /// Client settings.
+    public struct Configuration: Sendable {
+        /// HTTP/2 settings.
+        public var http2: HBONEHTTP2Configuration
+        /// Pool settings.
+        public var pool: HBONEConnectionPool.Configuration
+        /// Whether tunnels share connections; when false each tunnel has its own connection
+        /// (ztunnel does this for the inner tunnel of double HBONE).
+        public var pooling: Bool
+        /// TCP connect timeout towards the proxy.
+        public var connectTimeout: TimeAmount
+        /// `baggage` entries describing the source workload (omitted when empty).
+        public var baggage: [(key: String, value: String)]
+        /// Largest read from the network at once.
+        public var maximumReadSize: Int
+        /// Fills metric labels the client cannot know (workload names, services).
+        public var metricLabels: (@Sendable (inout TCPMetricLabels) -> Void)?
+        /// Diagnostics.
+        public var logger: Logger
+        /// The access log (`connection complete` per tunnel).
+        public var accessLogger: Logger
+
+        /// Creates settings with ztunnel's defaults.
+        public init(
+            http2: HBONEHTTP2Configuration = .client, pool: HBONEConnectionPool.Configuration = .init(),
+            pooling: Bool = true, connectTimeout: TimeAmount = L4Constants.connectTimeout,
+            baggage: [(key: String, value: String)] = [], maximumReadSize: Int = 256 * 1024,
+            metricLabels: (@Sendable (inout TCPMetricLabels) -> Void)? = nil,
+            logger: Logger = Logger(label: "swiftmesh.l4.client"), accessLogger: Logger = Logger(label: "access")
+        ) {
+            self.http2 = http2
+            self.pool = pool
+            self.pooling = pooling
+            self.connectTimeout = connectTimeout
+            self.baggage = baggage
+            self.maximumReadSize = maximumReadSize
+            self.metricLabels = metricLabels
+            self.logger = logger
+            self.accessLogger = accessLogger
+        }
+    }
+
+    /// The settings.
+    public let configuration: Configuration
+    /// The connection pool.
+    public let pool: HBONEConnectionPool
+    private let credentials: HBONECredentials
+    private let group: any EventLoopGroup
+    private let baggageValue: String?
+
+    /// Creates a client presenting `credentials`.
+    public init(
+        credentials: HBONECredentials, configuration: Configuration = Configuration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.credentials = credentials
+        self.configuration = configuration
+        self.group = group
+        self.pool = HBONEConnectionPool(configuration: configuration.pool, eventLoop: group.next(), logger: configuration.logger)
+        self.baggageValue = configuration.baggage.isEmpty ? nil : HBONEHeaders.baggage(configuration.baggage)
+    }
+
+    /// Opens a tunnel to `destination` through the HBONE proxy at `proxy`, as an async byte
+    /// stream pair.
+    /// - Parameters:
+    ///   - destination: The target (`:authority`).
+    ///   - proxy: The HBONE server (normally the destination's IP, port 15008).
+    ///   - expectedIdentities: Identities the server may present.
+    ///   - source: The original client, sent as `forwarded: for="ip:port"`.
+    public func open(
+        to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil
+    ) async throws(HBONEError) -> HBONEStream {
+        let (channel, identity) = try await openStream(
+            target: destination, proxy: proxy, expected: expectedIdentities, source: source, autoRead: true
+        ) { stream in
+            try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                wrappingChannelSynchronously: stream,
+                configuration: .init(isOutboundHalfClosureEnabled: true))
+        }
+        return HBONEStream(channel: channel, peerIdentity: identity)
+    }
+
+    /// Opens a tunnel like ``open(to:via:expectedIdentities:source:)`` and returns the stream's
+    /// channel itself, with reads off, for relaying without copies through async sequences.
+    public func openChannel(
+        to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil
+    ) async throws(HBONEError) -> HBONEChannel {
+        let (channel, identity) = try await openStream(
+            target: destination, proxy: proxy, expected: expectedIdentities, source: source, autoRead: false
+        ) { $0 }
+        return HBONEChannel(channel: channel, peerIdentity: identity)
+    }
+
+    /// Closes every pooled connection; later opens fail with ``HBONEError/shutDown``.
+    public func shutdown() async {
+        await pool.close()
+    }
+
+    func requestHeaders(target: HBONETarget, source: SocketAddress?) -> HPACKHeaders {
+        var headers = HPACKHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: ":method", value: L4Constants.connectMethod)
+        headers.add(name: ":authority", value: target.authority)
+        if let source { headers.add(name: L4Constants.forwardedHeader, value: HBONEHeaders.forwarded(for: source)) }
+        if let baggageValue { headers.add(name: L4Constants.baggageHeader, value: baggageValue) }
+        headers.add(name: L4Constants.traceparentHeader, value: HBONEHeaders.makeTraceparent())
+        return headers
+    }
+
+    private func openStream<Output: Sendable>(
+        target: HBONETarget, proxy: SocketAddress, expected: [SpiffeID], source: SocketAddress?, autoRead: Bool,
+        initializer: @escaping @Sendable (any Channel) throws -> Output
+    ) async throws(HBONEError) -> (Output, SpiffeID) {
+        guard let snapshot = credentials.current else { throw .noCertificate }
+        guard !expected.isEmpty else {
+            throw .serverIdentityMismatch(expected: [], presented: "(no expected identity was given)")
+        }
+        let key = HBONEConnectionPool.Key(source: snapshot.certificate.identity, expected: expected, proxy: proxy)
+        let pooled = configuration.pooling
+        let connection: HBONEConnection
+        do {
+            if pooled {
+                connection = try await pool.checkout(key) { id in
+                    try await self.dial(key: key, id: id, snapshot: snapshot, pooled: true)
+                }
+            } else {
+                connection = try await dial(key: key, id: 0, snapshot: snapshot, pooled: false)
+            }
+        } catch {
+            throw Self.typed(error)
+        }
+        let pool = self.pool
+        let release = ReleaseOnce {
+            if pooled { pool.release(connection) } else { connection.channel.close(promise: nil) }
+        }
+        let eventLoop = connection.channel.eventLoop
+        let response = eventLoop.makePromise(of: Void.self)
+        let output = eventLoop.makePromise(of: Output.self)
+        let request = requestHeaders(target: target, source: source)
+        var labels = TCPMetricLabels(reporter: .source)
+        labels.setIdentities(source: snapshot.certificate.identity, destination: connection.peerIdentity)
+        configuration.metricLabels?(&labels)
+        let metricLabels = labels
+        let accessLogger = configuration.accessLogger
+        let peerIdentity = connection.peerIdentity
+        let streamFuture = connection.multiplexer.createStreamChannel { stream in
+            stream.eventLoop.makeCompletedFuture {
+                try stream.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+                let handler = HBONEClientStreamHandler(
+                    request: request, response: response, autoReadAfterResponse: autoRead)
+                let openedAt = NIODeadline.now()
+                TCPMetrics.opened(metricLabels)
+                let codec = HBONEStreamCodec { codec in
+                    let flags: TCPResponseFlags =
+                        switch handler.status {
+                        case L4Constants.statusOK?: .none
+                        case L4Constants.statusUnauthorized?: .deny
+                        default: .connect
+                        }
+                    TCPMetrics.closed(
+                        metricLabels, flags: flags, requestBytes: codec.bytesSent, responseBytes: codec.bytesReceived)
+                    accessLogger.info(
+                        "connection complete",
+                        metadata: [
+                            "src.addr": "\(source.map(HBONETarget.authority(of:)) ?? "-")",
+                            "dst.addr": "\(HBONETarget.authority(of: proxy))", "dst.hbone_addr": "\(target)",
+                            "dst.identity": "\(peerIdentity)", "direction": "outbound",
+                            "bytes_sent": "\(codec.bytesSent)", "bytes_recv": "\(codec.bytesReceived)",
+                            "duration": "\((NIODeadline.now() - openedAt).nanoseconds / 1_000_000)ms",
+                        ])
+                }
+                try stream.pipeline.syncOperations.addHandler(handler)
+                try stream.pipeline.syncOperations.addHandler(codec)
+                stream.closeFuture.whenComplete { _ in release.run() }
+                output.succeed(try initializer(stream))
+            }
+        }
+        do {
+            _ = try await streamFuture.get()
+            try await response.futureResult.get()
+            return (try await output.futureResult.get(), peerIdentity)
+        } catch {
+            release.run()
+            output.fail(error)
+            response.fail(error)
+            throw Self.typed(error)
+        }
+    }
+
+    static func typed(_ error: any Error) -> HBONEError {
+        if let error = error as? HBONEError { return error }
+        return .streamFailed(reason: "\(error)")
+    }
+
+    private func dial(
+        key: HBONEConnectionPool.Key, id: Int, snapshot: HBONECredentials.Snapshot, pooled: Bool
+    ) async throws(HBONEError) -> HBONEConnection {
+        let eventLoop = group.next()
+        let handshake = eventLoop.makePromise(of: SpiffeID.self)
+        let settings = eventLoop.makePromise(of: Int?.self)
+        let outcome = PeerVerificationOutcome()
+        let http2 = configuration.http2
+        let pool = self.pool
+        let roots = snapshot.certificate.roots
+        let expected = key.expected
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: configuration.maximumReadSize))
+        let channel: any Channel
+        let multiplexer: NIOHTTP2Handler.StreamMultiplexer
+        do {
+            (channel, multiplexer) = try await bootstrap.connect(to: key.proxy) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(
+                        NIOSSLClientHandler(
+                            context: snapshot.clientContext, serverHostname: nil,
+                            customVerificationCallbackWithMetadata: PeerVerification.serverCallback(
+                                roots: roots, expected: expected, outcome: outcome)))
+                    try sync.addHandler(ClientHandshakeGate(outcome: outcome, promise: handshake))
+                    let multiplexer = try sync.configureHTTP2Pipeline(
+                        mode: .client, connectionConfiguration: http2.connectionConfiguration(isServer: false),
+                        streamConfiguration: http2.streamConfiguration()
+                    ) { pushed in pushed.close() }
+                    var sawSettings = false
+                    try sync.addHandler(
+                        HTTP2ConnectionMonitor(
+                            interval: http2.keepaliveInterval, timeout: http2.keepaliveTimeout,
+                            onSettings: { value in
+                                if !sawSettings {
+                                    sawSettings = true
+                                    settings.succeed(value)
+                                } else if pooled {
+                                    pool.updatePeerMaxStreams(key: key, id: id, value)
+                                }
+                            },
+                            onGoAway: { if pooled { pool.goAway(key: key, id: id, channel: channel) } }))
+                    channel.closeFuture.whenComplete { _ in
+                        handshake.fail(outcome.failure ?? HBONEError.tlsHandshakeFailed(reason: "connection closed"))
+                        settings.fail(HBONEError.streamFailed(reason: "connection closed before the server's SETTINGS"))
+                    }
+                    return (channel, multiplexer)
+                }
+            }
+        } catch {
+            handshake.fail(error)
+            settings.fail(error)
+            throw .connectFailed(proxy: "\(key.proxy)", reason: "\(error)")
+        }
+        do {
+            let identity = try await handshake.futureResult.get()
+            let peerMax = try await settings.futureResult.get()
+            return HBONEConnection(
+                id: id, key: key, channel: channel, multiplexer: multiplexer, peerIdentity: identity,
+                initialPeerMaxStreams: peerMax)
+        } catch {
+            channel.close(promise: nil)
+            throw Self.typed(outcome.failure ?? error)
+        }
+    }
+}
+
+/// Runs a closure once, from whichever caller comes first.
+final class ReleaseOnce: Sendable {
+    private let body: Mutex<(@Sendable () -> Void)?>
+    init(_ body: @escaping @Sendable () -> Void) { self.body = Mutex(body) }
+    func run() {
+        let body = self.body.withLock { value -> (@Sendable () -> Void)? in
+            defer { value = nil }
+            return value
+        }
+        body?()
+    }
+}
+
+/// Completes the client's handshake promise: the server's identity once TLS finished with ALPN
+/// `h2`, or a typed error.
+final class ClientHandshakeGate: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let outcome: PeerVerificationOutcome
+    private let promise: EventLoopPromise<SpiffeID>
+
+    init(outcome: PeerVerificationOutcome, promise: EventLoopPromise<SpiffeID>) {
+        self.outcome = outcome
+        self.promise = promise
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted(let negotiated) = event {
+            if negotiated != L4Constants.alpnH2 {
+                promise.fail(HBONEError.http2NotNegotiated(negotiated: negotiated))
+                context.close(promise: nil)
+            } else if let identity = outcome.identity {
+                promise.succeed(identity)
+                context.fireUserInboundEventTriggered(event)
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            } else {
+                promise.fail(outcome.failure ?? HBONEError.tlsHandshakeFailed(reason: "server identity not verified"))
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        promise.fail(outcome.failure ?? HBONEError.tlsHandshakeFailed(reason: "\(error)"))
+        context.close(promise: nil)
+    }
+}

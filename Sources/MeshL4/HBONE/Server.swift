@@ -1,0 +1,242 @@
+import Logging
+import MeshAPI
+import NIOCore
+import NIOHTTP2
+import NIOPosix
+import NIOSSL
+import NIOTLS
+import Synchronization
+
+/// An HBONE server (the inbound side of ztunnel, port 15008): mutual TLS 1.3 with ALPN `h2`,
+/// HTTP/2 with ztunnel's settings, one CONNECT stream per tunnelled TCP connection.
+///
+/// For each CONNECT it parses `:authority`, resolves the target through
+/// ``Configuration/resolver``, asks ``Configuration/authorizer``, connects upstream and answers
+/// 200, then relays bytes both ways with end-to-end flow control. It answers 400 for a request
+/// that is not a valid CONNECT, 401 when authorization denies, 503 when the target is unknown or
+/// the upstream connect fails.
+///
+/// The client must present a certificate that chains to the trust bundle of the server's
+/// ``HBONECredentials`` and carries exactly one SPIFFE identity in the server's trust domain.
+public final class HBONEServer: Sendable {
+    /// Server settings.
+    public struct Configuration: Sendable {
+        /// Address to listen on.
+        public var host: String
+        /// Port to listen on (0: ephemeral).
+        public var port: Int
+        /// HTTP/2 settings.
+        public var http2: HBONEHTTP2Configuration
+        /// Maps a CONNECT target to the upstream address.
+        public var resolver: HBONETargetResolver
+        /// Decides whether a tunnel may proceed; nil allows all (identity is still required).
+        public var authorizer: HBONEAuthorizer?
+        /// Fills metric labels the server cannot know (workload names, services).
+        public var metricLabels: (@Sendable (HBONEConnectionInfo, inout TCPMetricLabels) -> Void)?
+        /// Upstream TCP connect timeout.
+        public var upstreamConnectTimeout: TimeAmount
+        /// Largest read from the network at once.
+        public var maximumReadSize: Int
+        /// Diagnostics.
+        public var logger: Logger
+        /// The access log (`connection complete` per tunnel, at info; failures at error).
+        public var accessLogger: Logger
+
+        /// Creates a configuration with ztunnel's defaults.
+        public init(
+            host: String = "0.0.0.0", port: Int = L4Constants.hbonePort, http2: HBONEHTTP2Configuration = .server,
+            resolver: @escaping HBONETargetResolver = HBONEResolvers.direct, authorizer: HBONEAuthorizer? = nil,
+            metricLabels: (@Sendable (HBONEConnectionInfo, inout TCPMetricLabels) -> Void)? = nil,
+            upstreamConnectTimeout: TimeAmount = L4Constants.connectTimeout, maximumReadSize: Int = 256 * 1024,
+            logger: Logger = Logger(label: "swiftmesh.l4.server"), accessLogger: Logger = Logger(label: "access")
+        ) {
+            self.host = host
+            self.port = port
+            self.http2 = http2
+            self.resolver = resolver
+            self.authorizer = authorizer
+            self.metricLabels = metricLabels
+            self.upstreamConnectTimeout = upstreamConnectTimeout
+            self.maximumReadSize = maximumReadSize
+            self.logger = logger
+            self.accessLogger = accessLogger
+        }
+    }
+
+    /// Counters of what the server accepted, for tests and diagnostics.
+    public final class Statistics: Sendable {
+        private let connections = Atomic<Int>(0)
+        private let handshakes = Atomic<Int>(0)
+        private let streams = Atomic<Int>(0)
+        private let upstreams = Atomic<Int>(0)
+
+        /// TCP connections accepted.
+        public var connectionsAccepted: Int { connections.load(ordering: .relaxed) }
+        /// Connections whose mutual TLS handshake succeeded.
+        public var handshakesCompleted: Int { handshakes.load(ordering: .relaxed) }
+        /// CONNECT (or other) requests received.
+        public var streamsReceived: Int { streams.load(ordering: .relaxed) }
+        /// Upstream connections made.
+        public var upstreamConnections: Int { upstreams.load(ordering: .relaxed) }
+
+        func recordConnection() { connections.add(1, ordering: .relaxed) }
+        func recordHandshake() { handshakes.add(1, ordering: .relaxed) }
+        func recordStream() { streams.add(1, ordering: .relaxed) }
+        func recordUpstream() { upstreams.add(1, ordering: .relaxed) }
+    }
+
+    /// What every connection and stream handler reads.
+    struct Shared: Sendable {
+        let configuration: Configuration
+        let credentials: HBONECredentials
+        let statistics: Statistics
+        var logger: Logger { configuration.logger }
+        var accessLogger: Logger { configuration.accessLogger }
+
+        func upstreamBootstrap(on eventLoop: any EventLoop) -> ClientBootstrap {
+            ClientBootstrap(group: eventLoop)
+                .connectTimeout(configuration.upstreamConnectTimeout)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelOption(.autoRead, value: false)
+                .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelOption(
+                    .recvAllocator,
+                    value: AdaptiveRecvByteBufferAllocator(
+                        minimum: 1024, initial: 16 * 1024, maximum: configuration.maximumReadSize))
+        }
+    }
+
+    private let channel: any Channel
+    private let connections: ConnectionRegistry
+    /// What the server accepted so far.
+    public let statistics: Statistics
+
+    /// The bound address (read the port from here after binding port 0).
+    public var localAddress: SocketAddress? { channel.localAddress }
+
+    private init(channel: any Channel, connections: ConnectionRegistry, statistics: Statistics) {
+        self.channel = channel
+        self.connections = connections
+        self.statistics = statistics
+    }
+
+    /// Starts listening.
+    public static func start(
+        credentials: HBONECredentials, configuration: Configuration = Configuration(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> HBONEServer {
+        let statistics = Statistics()
+        let shared = Shared(configuration: configuration, credentials: credentials, statistics: statistics)
+        let registry = ConnectionRegistry()
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 1024)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelOption(
+                .recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: configuration.maximumReadSize))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    statistics.recordConnection()
+                    try Self.configure(connection: channel, shared: shared)
+                    registry.add(channel)
+                }
+            }
+            .bind(host: configuration.host, port: configuration.port).get()
+        let server = HBONEServer(channel: channel, connections: registry, statistics: statistics)
+        configuration.logger.info("HBONE server listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        return server
+    }
+
+    static func configure(connection channel: any Channel, shared: Shared) throws {
+        guard let snapshot = shared.credentials.current else {
+            shared.logger.warning("refusing HBONE connection: no workload certificate yet")
+            throw HBONEError.noCertificate
+        }
+        let outcome = PeerVerificationOutcome()
+        let ownIdentity = snapshot.certificate.identity
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(
+            NIOSSLServerHandler(
+                context: snapshot.serverContext,
+                customVerificationCallbackWithMetadata: PeerVerification.clientCallback(
+                    roots: snapshot.certificate.roots, trustDomain: ownIdentity.trustDomain, outcome: outcome)))
+        try sync.addHandler(HandshakeGate(outcome: outcome, logger: shared.logger, statistics: shared.statistics))
+        let http2 = shared.configuration.http2
+        _ = try sync.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: http2.connectionConfiguration(isServer: true),
+            streamConfiguration: http2.streamConfiguration()
+        ) { stream in
+            stream.eventLoop.makeCompletedFuture {
+                guard let identity = outcome.identity, let peer = channel.remoteAddress else {
+                    throw HBONEError.tlsHandshakeFailed(reason: "stream before a verified handshake")
+                }
+                let connection = HBONEServerConnectionContext(
+                    peerIdentity: identity, peerAddress: peer, localIdentity: ownIdentity)
+                let codec = HBONEStreamCodec()
+                try stream.pipeline.syncOperations.addHandler(
+                    HBONEServerStreamHandler(shared: shared, connection: connection, codec: codec))
+                try stream.pipeline.syncOperations.addHandler(codec)
+            }
+        }
+        try sync.addHandler(HTTP2ConnectionMonitor(interval: http2.keepaliveInterval, timeout: http2.keepaliveTimeout))
+    }
+
+    /// Stops accepting and closes every open connection (and so every tunnel).
+    public func close() async {
+        try? await channel.close()
+        let open = connections.channels.withLock { Array($0.values) }
+        for connection in open { try? await connection.close() }
+    }
+}
+
+/// Tracks the server's open connections so ``HBONEServer/close()`` can close them.
+final class ConnectionRegistry: Sendable {
+    let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func add(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [self] _ in
+            _ = channels.withLock { $0.removeValue(forKey: id) }
+        }
+    }
+}
+
+/// Closes a connection whose TLS handshake failed or did not negotiate `h2`.
+final class HandshakeGate: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let outcome: PeerVerificationOutcome
+    private let logger: Logger
+    private let statistics: HBONEServer.Statistics
+
+    init(outcome: PeerVerificationOutcome, logger: Logger, statistics: HBONEServer.Statistics) {
+        self.outcome = outcome
+        self.logger = logger
+        self.statistics = statistics
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted(let negotiated) = event {
+            guard negotiated == L4Constants.alpnH2, outcome.identity != nil else {
+                logger.debug("closing HBONE connection: ALPN is not h2", metadata: ["alpn": "\(negotiated ?? "none")"])
+                context.close(promise: nil)
+                return
+            }
+            statistics.recordHandshake()
+            context.fireUserInboundEventTriggered(event)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug(
+            "HBONE connection failed",
+            metadata: ["error": "\(outcome.failure.map { "\($0)" } ?? "\(error)")", "peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+        context.close(promise: nil)
+    }
+}

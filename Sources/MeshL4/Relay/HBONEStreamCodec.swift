@@ -1,0 +1,93 @@
+import NIOCore
+import NIOHTTP2
+
+/// Turns an HTTP/2 stream channel into a byte channel that behaves like a TCP socket:
+/// inbound DATA frames become `ByteBuffer`s and END_STREAM becomes `ChannelEvent.inputClosed`;
+/// outbound `ByteBuffer`s become DATA frames and `close(mode: .output)` sends END_STREAM.
+///
+/// It also counts the payload bytes each way, for metrics and access logs.
+final class HBONEStreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTP2Frame.FramePayload
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = HTTP2Frame.FramePayload
+
+    /// Payload bytes received from the peer.
+    private(set) var bytesReceived = 0
+    /// Payload bytes written to the peer.
+    private(set) var bytesSent = 0
+    /// Whether the peer ended its side of the stream.
+    private(set) var inputEnded = false
+    /// Whether we ended ours.
+    private(set) var outputEnded = false
+    /// Whether the peer reset the stream.
+    private(set) var peerReset: HTTP2ErrorCode?
+    private let onClose: ((HBONEStreamCodec) -> Void)?
+
+    init(onClose: ((HBONEStreamCodec) -> Void)? = nil) {
+        self.onClose = onClose
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .data(let frame):
+            if case .byteBuffer(let buffer) = frame.data, buffer.readableBytes > 0 {
+                bytesReceived &+= buffer.readableBytes
+                context.fireChannelRead(wrapInboundOut(buffer))
+            }
+            if frame.endStream { endInput(context: context) }
+        case .headers(let headers):
+            // Trailers end the stream; anything else after the response is ignored.
+            if headers.endStream { endInput(context: context) }
+        case .rstStream(let code):
+            peerReset = code
+        default:
+            break
+        }
+    }
+
+    private func endInput(context: ChannelHandlerContext) {
+        guard !inputEnded else { return }
+        inputEnded = true
+        context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let buffer = unwrapOutboundIn(data)
+        bytesSent &+= buffer.readableBytes
+        context.write(wrapOutboundOut(.data(.init(data: .byteBuffer(buffer), endStream: false))), promise: promise)
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        switch mode {
+        case .output:
+            guard !outputEnded else {
+                promise?.fail(ChannelError.outputClosed)
+                return
+            }
+            outputEnded = true
+            let empty = context.channel.allocator.buffer(capacity: 0)
+            context.writeAndFlush(wrapOutboundOut(.data(.init(data: .byteBuffer(empty), endStream: true))), promise: promise)
+            // A stream channel raises no event for its own half-closure; mirror the socket's.
+            context.fireUserInboundEventTriggered(ChannelEvent.outputClosed)
+        case .input:
+            promise?.fail(ChannelError.operationUnsupported)
+        case .all:
+            context.close(mode: .all, promise: promise)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !inputEnded || peerReset != nil {
+            // Closed before the peer finished: a reset, to be propagated as one.
+            context.fireErrorCaught(StreamResetError(code: peerReset))
+        }
+        onClose?(self)
+        context.fireChannelInactive()
+    }
+}
+
+/// An HBONE stream ended without END_STREAM from the peer (RST_STREAM, or its connection died).
+struct StreamResetError: Error, Hashable, Sendable {
+    var code: HTTP2ErrorCode?
+}

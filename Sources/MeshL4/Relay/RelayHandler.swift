@@ -1,0 +1,140 @@
+import NIOCore
+import NIOPosix
+
+/// Copies bytes between two byte channels (a TCP socket, or an HBONE stream behind
+/// ``HBONEStreamCodec``) with end-to-end flow control:
+///
+/// - **Backpressure.** A side reads only while the other side is writable: when the partner's
+///   outbound buffer passes its high watermark (a socket's send buffer, a stream's flow-control
+///   window), reading stops, so a slow reader slows the writer and nothing is buffered without
+///   bound. The partner's becoming writable resumes reading.
+/// - **Half-close.** EOF (FIN, or END_STREAM) on one side becomes a half-close of the other's
+///   output; the opposite direction keeps flowing. A channel closes once both directions ended.
+/// - **Reset.** An error on one side (a TCP reset, RST_STREAM) aborts the other: a socket is
+///   closed with a TCP reset (SO_LINGER 0), a stream with RST_STREAM.
+///
+/// The two channels may live on different event loops; every call to the partner goes through
+/// its `Channel`, which hops when needed.
+public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
+
+    private let partner: any Channel
+    private var inputClosed = false
+    private var outputClosed = false
+    private var failed = false
+    private var closing = false
+
+    /// Creates the handler for one side; `partner` is the other side's channel.
+    public init(partner: any Channel) {
+        self.partner = partner
+    }
+
+    /// Joins two active byte channels: installs a relay handler on each and starts reading.
+    /// Reads should be off (`autoRead` false) on both until now, so no byte arrives unhandled.
+    public static func join(_ first: any Channel, _ second: any Channel) -> EventLoopFuture<Void> {
+        let a = first.eventLoop.submit {
+            try first.pipeline.syncOperations.addHandler(RelayHandler(partner: second))
+        }
+        let b = second.eventLoop.submit {
+            try second.pipeline.syncOperations.addHandler(RelayHandler(partner: first))
+        }
+        return a.and(b).flatMap { _ in
+            first.setOption(ChannelOptions.autoRead, value: true).and(
+                second.setOption(ChannelOptions.autoRead, value: true)
+            ).map { _ in
+                first.read()
+                second.read()
+            }
+        }
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        partner.write(data, promise: nil)
+    }
+
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        partner.flush()
+        context.fireChannelReadComplete()
+    }
+
+    public func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            // The partner may have stopped reading for us; let it try again.
+            partner.read()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    public func read(context: ChannelHandlerContext) {
+        // Read only what the partner can take now; its writability change calls read() again.
+        if partner.isWritable { context.read() }
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case ChannelEvent.inputClosed:
+            inputClosed = true
+            halfClosePartner()
+            closeIfDone(context: context)
+        case ChannelEvent.outputClosed:
+            outputClosed = true
+            closeIfDone(context: context)
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failed = true
+        context.close(promise: nil)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        if failed {
+            Self.abort(partner)
+        } else if !inputClosed {
+            // A socket that had shut its output closes at EOF without an inputClosed event:
+            // that is still an orderly end of this direction.
+            inputClosed = true
+            halfClosePartner()
+        }
+        context.fireChannelInactive()
+    }
+
+    private func halfClosePartner() {
+        let partner = self.partner
+        guard partner is any SocketOptionProvider else {
+            // A stream queues END_STREAM behind its pending DATA.
+            Self.closeOutput(partner)
+            return
+        }
+        // A socket whose input already ended turns close(mode: .output) into a full close that
+        // drops pending writes: wait until every earlier write is out (writes complete in order).
+        partner.writeAndFlush(ByteBuffer()).whenComplete { _ in Self.closeOutput(partner) }
+    }
+
+    private static func closeOutput(_ partner: any Channel) {
+        partner.close(mode: .output).whenFailure { error in
+            // A peer that cannot half-close (or is gone) is closed once its writes are out.
+            if let channelError = error as? ChannelError, channelError == .outputClosed { return }
+            partner.close(promise: nil)
+        }
+    }
+
+    private func closeIfDone(context: ChannelHandlerContext) {
+        guard inputClosed, outputClosed, !closing else { return }
+        closing = true
+        context.close(promise: nil)
+    }
+
+    /// Closes `channel` abruptly: a TCP reset for sockets, RST_STREAM for HTTP/2 streams.
+    static func abort(_ channel: any Channel) {
+        guard let socket = channel as? any SocketOptionProvider else {
+            channel.close(promise: nil)
+            return
+        }
+        socket.setSoLinger(NIOLinger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+    }
+}

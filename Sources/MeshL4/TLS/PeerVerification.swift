@@ -1,0 +1,109 @@
+import MeshAPI
+import MeshCA
+import NIOCore
+import NIOSSL
+import Synchronization
+import X509
+
+/// Verifies HBONE peers' certificates (chain to the trust bundle, exactly one SPIFFE URI SAN)
+/// inside NIOSSL's custom verification callback, and remembers the outcome so that a failed
+/// handshake can be reported with a typed error and a successful one yields the identity.
+final class PeerVerificationOutcome: Sendable {
+    enum Value: Sendable {
+        case pending
+        case verified(SpiffeID)
+        case refused(HBONEError)
+    }
+
+    private let value = Mutex<Value>(.pending)
+
+    var current: Value { value.withLock { $0 } }
+
+    var identity: SpiffeID? {
+        if case .verified(let identity) = current { return identity }
+        return nil
+    }
+
+    var failure: HBONEError? {
+        if case .refused(let error) = current { return error }
+        return nil
+    }
+
+    fileprivate func set(_ next: Value) { value.withLock { $0 = next } }
+}
+
+enum PeerVerification {
+    static func certificates(_ presented: [NIOSSLCertificate]) throws -> [Certificate] {
+        try presented.map { try Certificate(derEncoded: try $0.toDERBytes()) }
+    }
+
+    /// The server side: the client's chain must lead to `roots` and its identity be in `trustDomain`.
+    static func clientCallback(
+        roots: [Certificate], trustDomain: String, outcome: PeerVerificationOutcome
+    ) -> NIOSSLCustomVerificationCallbackWithMetadata {
+        { presented, promise in
+            promise.completeWithTask {
+                do {
+                    let chain = try certificates(presented)
+                    let identity = try await SpiffeChainVerifier.verify(
+                        chain: chain, roots: roots,
+                        policy: SpiffeVerifierPolicy(trustDomain: trustDomain, requiredUsage: .clientAuth))
+                    outcome.set(.verified(identity))
+                    return .certificateVerified(VerificationMetadata(nil))
+                } catch {
+                    outcome.set(.refused(.tlsHandshakeFailed(reason: "client certificate refused: \(error)")))
+                    return .failed
+                }
+            }
+        }
+    }
+
+    /// The client side: the server's chain must lead to `roots` and its single SPIFFE identity
+    /// be one of `expected`.
+    static func serverCallback(
+        roots: [Certificate], expected: [SpiffeID], outcome: PeerVerificationOutcome
+    ) -> NIOSSLCustomVerificationCallbackWithMetadata {
+        { presented, promise in
+            promise.completeWithTask {
+                let result = await verifyServer(presented, roots: roots, expected: expected)
+                switch result {
+                case .success(let identity):
+                    outcome.set(.verified(identity))
+                    return .certificateVerified(VerificationMetadata(nil))
+                case .failure(let error):
+                    outcome.set(.refused(error))
+                    return .failed
+                }
+            }
+        }
+    }
+
+    static func verifyServer(
+        _ presented: [NIOSSLCertificate], roots: [Certificate], expected: [SpiffeID]
+    ) async -> Result<SpiffeID, HBONEError> {
+        let chain: [Certificate]
+        do {
+            chain = try certificates(presented)
+        } catch {
+            return .failure(.untrustedServerCertificate(reason: "unreadable certificate: \(error)"))
+        }
+        guard let leaf = chain.first else { return .failure(.untrustedServerCertificate(reason: "no certificate")) }
+        let presentedIdentity: SpiffeID
+        do {
+            presentedIdentity = try leaf.spiffeIdentity()
+        } catch {
+            return .failure(.serverIdentityMismatch(expected: expected, presented: "(\(error.description))"))
+        }
+        do {
+            _ = try await SpiffeChainVerifier.verify(
+                chain: chain, roots: roots,
+                policy: SpiffeVerifierPolicy(trustDomain: presentedIdentity.trustDomain, requiredUsage: .serverAuth))
+        } catch {
+            return .failure(.untrustedServerCertificate(reason: error.description))
+        }
+        guard expected.contains(presentedIdentity) else {
+            return .failure(.serverIdentityMismatch(expected: expected, presented: presentedIdentity.description))
+        }
+        return .success(presentedIdentity)
+    }
+}
