@@ -2,6 +2,7 @@ import Foundation
 import MeshAPI
 import MeshProto
 import SwiftProtobuf
+import NIOCore
 import Testing
 
 @testable import MeshL4
@@ -399,5 +400,33 @@ struct L4MalformedTests {
         #expect(IPAddressBytes("fd00::1")?.description == "fd00::1")
         #expect(conn(from: "fd00::1", sourcePort: 5, to: "10.0.0.1", port: 80, identity: nil).description
             == "[fd00::1]:5(None)->10.0.0.1:80")
+    }
+}
+
+// MARK: - The HBONE hook
+
+@Suite("L4 authorization: HBONE authorizer")
+struct L4AuthorizerTests {
+    @Test func hboneTunnelsAreDecidedForTheirDestinationWorkload() async throws {
+        let onlyFrontend = rule([match { $0.principals = [sm("cluster.local/ns/shop/sa/frontend")] }])
+        let authorizer = L4Authorizer(policies: try set(policy("shop/frontend-only", rules: [onlyFrontend]))) { ip in
+            ip == IPAddressBytes("10.0.0.5") ? L4Destination(namespace: "shop") : nil
+        }
+        func info(_ identity: String, to destination: String) throws -> HBONEConnectionInfo {
+            let target = try SocketAddress(ipAddress: destination, port: 8080)
+            return HBONEConnectionInfo(
+                peerIdentity: try SpiffeID(parsing: identity), source: try SocketAddress(ipAddress: "10.0.0.1", port: 40000),
+                peerAddress: try SocketAddress(ipAddress: "10.0.0.1", port: 50000), destination: target,
+                target: .address(target))
+        }
+        let hook = authorizer.hboneAuthorizer
+        #expect(await hook(try info("spiffe://cluster.local/ns/shop/sa/frontend", to: "10.0.0.5")) == .allow)
+        #expect(await hook(try info("spiffe://cluster.local/ns/shop/sa/other", to: "10.0.0.5"))
+            == .deny(reason: "allow policies exist, but none allowed"))
+        // Another workload (namespace unknown here): the shop policy does not apply.
+        #expect(await hook(try info("spiffe://cluster.local/ns/shop/sa/other", to: "10.0.0.6")) == .allow)
+        // Policies change with xDS.
+        authorizer.update { $0.remove(key: "shop/frontend-only") }
+        #expect(await hook(try info("spiffe://cluster.local/ns/shop/sa/other", to: "10.0.0.5")) == .allow)
     }
 }
