@@ -5,16 +5,22 @@ import SwiftProtobuf
 /// One named xDS resource, marshalled once.
 ///
 /// The payload is serialised when the value is created and then shared, byte for byte, by every
-/// response that carries it, whatever the number of clients.
+/// response that carries it, whatever the number of clients. So is the delta `Resource` wrapper
+/// around it (name, version, aliases and payload): a delta response to any number of clients
+/// copies those bytes rather than encoding anything per client.
 public struct XDSResource: Sendable, Equatable {
     /// The resource name clients subscribe to.
-    public var name: String
+    public var name: String { didSet { encoded = nil } }
     /// The resource's version (a hash of its bytes unless the cache assigns one).
-    public var version: String
+    public var version: String { didSet { encoded = nil } }
     /// The packed resource; its `value` already holds the serialised bytes.
-    public var any: Google_Protobuf_Any
+    public var any: Google_Protobuf_Any { didSet { encoded = nil } }
     /// Alternative names (delta `Resource.aliases`), e.g. Istio's `network/IP` for a workload.
-    public var aliases: [String]
+    public var aliases: [String] { didSet { encoded = nil } }
+    /// The serialised delta wrapper, shared by every copy of this value; nil once a field changed
+    /// (it is then encoded when needed) and on resources a client received.
+    var encoded: EncodedEntry?
+
     /// The delta wrapper (`Resource`) around the shared, already serialised bytes.
     public var wrapped: Envoy_Service_Discovery_V3_Resource {
         var resource = Envoy_Service_Discovery_V3_Resource()
@@ -42,6 +48,7 @@ public struct XDSResource: Sendable, Equatable {
         self.any = any
         self.aliases = aliases
         self.version = version ?? ContentHash.hex(bytes)
+        self.encoded = EncodedEntry(self)
     }
 
     /// Wraps an already packed resource.
@@ -50,10 +57,53 @@ public struct XDSResource: Sendable, Equatable {
         self.any = any
         self.aliases = aliases
         self.version = version ?? ContentHash.hex(Array(any.value))
+        self.encoded = EncodedEntry(self)
+    }
+
+    /// A resource as a client received it: nothing is encoded, it is never sent again.
+    init(received name: String, any: Google_Protobuf_Any, version: String?, aliases: [String] = []) {
+        self.name = name
+        self.any = any
+        self.aliases = aliases
+        self.version = version ?? ContentHash.hex(Array(any.value))
+        self.encoded = nil
     }
 
     /// The type URL of the packed payload.
     public var typeURL: String { any.typeURL }
+
+    /// The delta response's field 2 (`resources`) holding this resource: tag, length, wrapper.
+    var deltaEntry: [UInt8] { encoded?.deltaEntry ?? EncodedEntry.deltaEntry(wrapped) }
+
+    public static func == (lhs: XDSResource, rhs: XDSResource) -> Bool {
+        lhs.name == rhs.name && lhs.version == rhs.version && lhs.any == rhs.any && lhs.aliases == rhs.aliases
+    }
+}
+
+/// The serialised forms of an ``XDSResource`` that responses copy (immutable, shared).
+final class EncodedEntry: Sendable {
+    /// `DeltaDiscoveryResponse.resources` entry: field 2, length-delimited, the `Resource` bytes.
+    let deltaEntry: [UInt8]
+
+    init(_ resource: XDSResource) {
+        deltaEntry = Self.deltaEntry(resource.wrapped)
+    }
+
+    static func deltaEntry(_ wrapper: Envoy_Service_Discovery_V3_Resource) -> [UInt8] {
+        // Serialising a message of strings and bytes cannot fail.
+        let body: [UInt8] = (try? wrapper.serializedBytes()) ?? []
+        var entry: [UInt8] = []
+        entry.reserveCapacity(body.count + 6)
+        entry.append(0x12)  // field 2, wire type 2 (length-delimited)
+        var length = UInt64(body.count)
+        while length >= 0x80 {
+            entry.append(UInt8(truncatingIfNeeded: length) | 0x80)
+            length >>= 7
+        }
+        entry.append(UInt8(length))
+        entry.append(contentsOf: body)
+        return entry
+    }
 }
 
 /// A fast, stable 64-bit content hash (FNV-1a) used for resource versions.
