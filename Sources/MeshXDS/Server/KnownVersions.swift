@@ -19,19 +19,21 @@ struct KnownVersions {
     /// The version held for `name`, or nil.
     subscript(name: String) -> String? {
         get {
-            if let entry = overlay[name] { return entry }
-            return base[name]?.version
+            if !overlay.isEmpty, let entry = overlay[name] { return entry }
+            guard !base.isEmpty, let index = base.index(forKey: name) else { return nil }
+            return base.values[index].version
         }
         set {
-            let wasHidden = overlay[name] == .some(nil) && base[name] != nil
-            let hides = newValue == nil && base[name] != nil
-            if newValue == nil && base[name] == nil {
-                overlay[name] = nil
-            } else if let newValue, base[name]?.version == newValue {
-                overlay[name] = nil
+            // Two hash lookups: one in `base`, one update of `overlay`.
+            let baseVersion = base.isEmpty ? nil : base.index(forKey: name).map { base.values[$0].version }
+            let previous: String??
+            if newValue == baseVersion {
+                previous = overlay.isEmpty ? nil : overlay.removeValue(forKey: name)
             } else {
-                overlay[name] = .some(newValue)
+                previous = overlay.updateValue(newValue, forKey: name)
             }
+            let wasHidden = baseVersion != nil && previous == .some(nil)
+            let hides = baseVersion != nil && newValue == nil
             hidden += (hides ? 1 : 0) - (wasHidden ? 1 : 0)
         }
     }
