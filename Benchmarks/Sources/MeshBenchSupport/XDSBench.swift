@@ -127,6 +127,12 @@ public final class XDSBenchEnvironment: Sendable {
         residentConnectedKB = ProcessStats.residentKB()
     }
 
+    /// CPU seconds used so far by the server process and by the client process (0 when the
+    /// clients run in this process).
+    public var cpuSeconds: (server: Double, clients: Double) {
+        (ProcessStats.cpuSeconds(), clientProcess.map { ProcessStats.cpuSeconds(pid: $0.processIdentifier) } ?? 0)
+    }
+
     /// Server memory per connected client (nothing pushed yet), in KiB.
     public var connectedKBPerClient: Double { Double(residentConnectedKB - residentBeforeKB) / Double(clientCount) }
 

@@ -24,11 +24,15 @@ if what == "ca" || what == "all" {
     let count = option("--count", 20_000)
     _ = try await env.signInProcess(count: 200, concurrency: cores)  // warm up
     var rates: [Double] = []
+    var cpu: [Double] = []
     for _ in 0..<3 {
+        let cpuBefore = ProcessStats.cpuSeconds()
         let elapsed = try await env.signInProcess(count: count, concurrency: cores)
+        cpu.append((ProcessStats.cpuSeconds() - cpuBefore) / Double(count))
         rates.append(Double(count) / elapsed.seconds)
     }
     print("ca.in-process: \(Int(median(rates))) signings/s (median of 3 runs of \(count), \(cores) tasks; runs: \(rates.map { Int($0) }))")
+    print("ca.in-process cpu: \(Int(median(cpu) * 1e6)) µs CPU per signing = \(Int(Double(cores) / median(cpu))) signings/s if \(cores) cores were free")
     let grpc = try await env.startGRPC()
     let calls = option("--grpc-count", 4800)
     var grpcRates: [Double] = []
@@ -51,15 +55,24 @@ if what == "xds" || what == "all" {
     print("xds.connected: \(clients) clients; server RSS \(env.residentBeforeKB) KB before, \(env.residentConnectedKB) KB connected = \(String(format: "%.1f", env.connectedKBPerClient)) KB per client\(inProcess ? " (clients in process)" : "")")
     var full: [Double] = []
     for _ in 0..<option("--full", 3) {
-        let elapsed = try await env.fullPush()
+        let prepared = try env.prepareFullPush()
+        let before = env.cpuSeconds
+        let elapsed = try await env.push(prepared)
+        let after = env.cpuSeconds
         full.append(elapsed.seconds)
-        print("xds.full-push: \(elapsed.milliseconds) ms until all \(clients) clients ACKed CDS+EDS+LDS")
+        print("xds.full-push: \(elapsed.milliseconds) ms until all \(clients) clients ACKed CDS+EDS+LDS; CPU: server \(Int((after.server - before.server) * 1000)) ms, clients \(Int((after.clients - before.clients) * 1000)) ms")
     }
     print("xds.loaded: server RSS \(String(format: "%.1f", env.currentKBPerClient)) KB per client after full pushes")
     var incremental: [Double] = []
+    var incrementalCPU: [(Double, Double)] = []
     for _ in 0..<option("--incremental", 10) {
-        incremental.append(try await env.incrementalPush().seconds)
+        let prepared = try env.prepareIncrementalPush()
+        let before = env.cpuSeconds
+        incremental.append(try await env.push(prepared).seconds)
+        let after = env.cpuSeconds
+        incrementalCPU.append((after.server - before.server, after.clients - before.clients))
     }
+    print("xds.incremental CPU (median): server \(Int(median(incrementalCPU.map(\.0)) * 1000)) ms, clients \(Int(median(incrementalCPU.map(\.1)) * 1000)) ms")
     print("xds.full-push median: \(Int(median(full) * 1000)) ms; xds.incremental median: \(Int(median(incremental) * 1000)) ms (runs: \(incremental.map { Int($0 * 1000) }) ms)")
     await env.stop()
 }
