@@ -11,6 +11,7 @@ import X509
 /// and over Istio's CA service (gRPC, TLS, JWT bearer token) on loopback.
 public final class CABenchEnvironment: Sendable {
     static let issuer = "https://kubernetes.default.svc.cluster.local"
+    /// The authority that signs (a self-signed root in memory).
     public let authority: CertificateAuthority
     let tokenSigner: JWTSigner
     let handler: CertificateRequestHandler
@@ -19,6 +20,7 @@ public final class CABenchEnvironment: Sendable {
     /// CSRs for `default/app-a` (what the gRPC caller's token names).
     let callerCSRs: [String]
 
+    /// Creates the authority, a token issuer and the CSRs to sign.
     public init() throws {
         let root = try SigningAuthority.makeSelfSignedRoot(trustDomain: "cluster.local")
         authority = try CertificateAuthority(signer: root)
@@ -121,6 +123,7 @@ public final class CABenchEnvironment: Sendable {
             return ContinuousClock.now - start
         }
 
+        /// Closes the client and stops the server.
         public func stop() async {
             client.beginGracefulShutdown()
             _ = await clientTask.result

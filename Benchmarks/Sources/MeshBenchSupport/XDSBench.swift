@@ -59,18 +59,23 @@ final class AckTracker: Sendable {
 /// the server's memory is measured alone), and the full and incremental pushes of the
 /// benchmark: `clusters` clusters with as many endpoint sets, and `listeners` listeners.
 public final class XDSBenchEnvironment: Sendable {
+    /// Connected delta clients.
     public let clientCount: Int
+    /// Clusters (and as many endpoint sets) in a full push.
     public let clusterCount: Int
+    /// Listeners in a full push.
     public let listenerCount: Int
     let snapshots: SnapshotCache
     let endpoints: LinearCache
     let tracker: AckTracker
+    /// The server under test.
     public let server: XDSServer
     let serverTask: Task<Void, any Error>
     let clientsTask: Task<Void, any Error>?
     let clientProcess: Process?
-    /// Server RSS before any client connected, connected with nothing pushed, in KiB.
+    /// Server RSS before any client connected, in KiB.
     public let residentBeforeKB: Int
+    /// Server RSS with every client connected and nothing pushed yet, in KiB.
     public let residentConnectedKB: Int
     let generation = Atomic<Int>(0)
     static let key = NodeKey("all")
