@@ -4,6 +4,7 @@ import GRPCNIOTransportHTTP2
 import MeshAPI
 import MeshProto
 import Testing
+import X509
 
 @testable import MeshCA
 
@@ -79,5 +80,28 @@ struct BenchmarkTests {
                 print("BENCH gRPC: \(total) signings in \(String(format: "%.2f", seconds)) s = \(Int(Double(total) / seconds)) signings/s (TLS, JWT auth, \(concurrency) concurrent calls, one connection)")
             }
         }
+    }
+}
+
+/// The signing path's shortcuts (taken for throughput) produce exactly what the general code does.
+@Suite("Signing fast paths")
+struct SigningFastPathTests {
+    @Test("the leaf's PEM is byte for byte what PEMCodec writes")
+    func leafPEMMatchesPEMCodec() throws {
+        let authority = try makeAuthority()
+        let id = spiffe("bench", "pem")
+        let issued = try authority.sign(csrPEM: try CSRBuilder.make(for: id).csrPEM, for: id)
+        #expect(issued.pemChain[0] == (try PEMCodec.pem(issued.leaf)))
+    }
+
+    @Test("serial numbers are 16 positive bytes without a leading zero octet, and differ")
+    func serialNumbers() {
+        let serials = (0..<64).map { _ in Certificate.SerialNumber.randomPositive() }
+        for serial in serials {
+            let bytes = Array(serial.bytes)
+            #expect(bytes.count == 16)
+            #expect(bytes[0] & 0x80 == 0 && bytes[0] != 0)
+        }
+        #expect(Set(serials.map { Array($0.bytes) }).count == serials.count)
     }
 }

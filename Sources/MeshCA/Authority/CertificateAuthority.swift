@@ -186,7 +186,7 @@ public final class CertificateAuthority: Sendable {
                 signatureAlgorithm: snapshot.signer.privateKey.sha256SignatureAlgorithm,
                 extensions: extensions,
                 issuerPrivateKey: snapshot.signer.privateKey)
-            let leafPEM = try PEMCodec.pem(leaf)
+            let leafPEM = try LeafPEM.encode(leaf)
             issuedCounter.increment()
             return IssuedCertificate(
                 leaf: leaf, intermediates: snapshot.signer.intermediates, roots: snapshot.roots,

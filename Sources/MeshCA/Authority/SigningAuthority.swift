@@ -130,8 +130,11 @@ public struct SigningAuthority: Sendable, Hashable {
 extension Certificate.SerialNumber {
     /// A random positive 128-bit serial number (RFC 5280 allows up to 20 octets).
     static func randomPositive() -> Certificate.SerialNumber {
+        // Two 64-bit draws (one system call each), not one draw per byte.
         var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let high = generator.next()
+        let low = generator.next()
+        var bytes = (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> (UInt64(i % 8) * 8)) }
         bytes[0] = (bytes[0] & 0x7F) | 0x01  // positive and no leading zero octet
         return Certificate.SerialNumber(bytes: bytes)
     }

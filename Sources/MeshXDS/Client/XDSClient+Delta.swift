@@ -10,7 +10,7 @@ extension XDSClient {
         request.typeURL = subscription.typeURL
         request.resourceNamesSubscribe = (subscription.wildcard ? ["*"] : []) + subscription.names.sorted()
         // After a reconnect, tell the server what we hold so it can skip unchanged resources.
-        request.initialResourceVersions = subscription.resources.mapValues(\.version)
+        request.initialResourceVersions = subscription.accepted.mapValues(\.version)
         return request
     }
 
@@ -46,32 +46,46 @@ extension XDSClient {
         var reply = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest()
         reply.typeURL = response.typeURL
         reply.responseNonce = response.nonce
-        guard let subscription = subscriptions[response.typeURL] else { return reply }
-        var all = subscription.resources
+        let typeURL = response.typeURL
+        guard let handler = subscriptions[typeURL]?.handler else { return reply }
+        // The update is applied to the held resources in place, with an undo log: copying the
+        // whole map for every response made a one-resource change cost O(resources held).
+        var undo: [(name: String, previous: XDSResource?)] = []
         var updated: [XDSResource] = []
         var seen = Set<String>()
         var problem: String?
         for wrapped in response.resources {
             if !seen.insert(wrapped.name).inserted { problem = "duplicate resource name \(wrapped.name)" }
-            if wrapped.hasResource && wrapped.resource.typeURL != response.typeURL {
-                problem = "resource \(wrapped.name) has type \(wrapped.resource.typeURL), not \(response.typeURL)"
+            if wrapped.hasResource && wrapped.resource.typeURL != typeURL {
+                problem = "resource \(wrapped.name) has type \(wrapped.resource.typeURL), not \(typeURL)"
             }
             let resource = XDSResource(
-                name: wrapped.name, any: wrapped.resource, version: wrapped.version, aliases: wrapped.aliases)
+                received: wrapped.name, any: wrapped.resource, version: wrapped.version, aliases: wrapped.aliases)
             updated.append(resource)
-            all[wrapped.name] = resource
+            let previous = subscriptions[typeURL]?.resources.updateValue(resource, forKey: wrapped.name)
+            undo.append((wrapped.name, previous ?? nil))
         }
-        for name in response.removedResources { all[name] = nil }
-        let update = XDSClientUpdate(
-            typeURL: response.typeURL, version: response.systemVersionInfo, updated: updated,
-            removed: response.removedResources, all: all)
+        for name in response.removedResources {
+            if let previous = subscriptions[typeURL]?.resources.removeValue(forKey: name) {
+                undo.append((name, previous))
+            }
+        }
+        subscriptions[typeURL]?.pendingUndo = undo
         do {
             if let problem { throw XDSRejection(problem) }
-            try await subscription.handler(update)
-            commit(response.typeURL, all: all, version: response.systemVersionInfo, nonce: response.nonce)
+            let update = XDSClientUpdate(
+                typeURL: typeURL, version: response.systemVersionInfo, updated: updated,
+                removed: response.removedResources, all: subscriptions[typeURL]?.resources ?? [:])
+            try await handler(update)
+            subscriptions[typeURL]?.pendingUndo = nil
+            commit(typeURL, version: response.systemVersionInfo, nonce: response.nonce)
         } catch {
+            if let undo = subscriptions[typeURL]?.pendingUndo {
+                subscriptions[typeURL]?.pendingUndo = nil
+                for (name, previous) in undo.reversed() { subscriptions[typeURL]?.resources[name] = previous }
+            }
             let message = (error as? XDSRejection)?.message ?? "\(error)"
-            reject(response.typeURL, message: message, nonce: response.nonce)
+            reject(typeURL, message: message, nonce: response.nonce)
             var status = Google_Rpc_Status()
             status.code = 3  // INVALID_ARGUMENT
             status.message = message
@@ -80,14 +94,15 @@ extension XDSClient {
         return reply
     }
 
-    func commit(_ typeURL: String, all: [String: XDSResource], version: String, nonce: String) {
-        guard var subscription = subscriptions[typeURL] else { return }
-        subscription.resources = all
-        subscription.lastNonce = nonce
-        subscription.status.acceptedVersion = version
-        subscription.status.accepted += 1
-        subscription.status.resourceCount = all.count
-        subscriptions[typeURL] = subscription
+    /// Records an accepted response; `all`, when given, replaces the held resources (SotW).
+    func commit(_ typeURL: String, all: [String: XDSResource]? = nil, version: String, nonce: String) {
+        guard subscriptions[typeURL] != nil else { return }
+        if let all { subscriptions[typeURL]?.resources = all }
+        subscriptions[typeURL]?.lastNonce = nonce
+        subscriptions[typeURL]?.status.acceptedVersion = version
+        subscriptions[typeURL]?.status.accepted += 1
+        let count = subscriptions[typeURL]?.resources.count ?? 0
+        subscriptions[typeURL]?.status.resourceCount = count
         failures = 0
         eventSink.yield(.accepted(typeURL: typeURL, version: version))
     }

@@ -72,7 +72,7 @@ extension XDSClient {
                 continue
             }
             if !seen.insert(name).inserted { problem = "duplicate resource name \(name)" }
-            let resource = XDSResource(name: name, any: any)
+            let resource = XDSResource(received: name, any: any, version: nil)
             if subscription.resources[name]?.version != resource.version { updated.append(resource) }
             all[name] = resource
         }

@@ -25,6 +25,17 @@ public actor XDSClient {
         var resources: [String: XDSResource] = [:]
         var status = XDSSubscriptionStatus(acceptedVersion: "", accepted: 0, rejected: 0, lastError: nil, resourceCount: 0)
         var lastNonce = ""
+        /// While a handler runs, ``resources`` already holds the update it is judging; this
+        /// restores the accepted state (name → previous value, newest last).
+        var pendingUndo: [(name: String, previous: XDSResource?)]?
+
+        /// The accepted resources (without an update a handler is still judging).
+        var accepted: [String: XDSResource] {
+            guard let pendingUndo, !pendingUndo.isEmpty else { return resources }
+            var accepted = resources
+            for (name, previous) in pendingUndo.reversed() { accepted[name] = previous }
+            return accepted
+        }
     }
 
     /// The configuration.
@@ -62,6 +73,7 @@ public actor XDSClient {
         if !subscription.wildcard {
             // Names we no longer want are forgotten (no removal is sent for them).
             subscription.resources = subscription.resources.filter { subscription.names.contains($0.key) }
+            subscription.pendingUndo = subscription.pendingUndo?.filter { subscription.names.contains($0.name) }
             subscription.status.resourceCount = subscription.resources.count
         }
         let isNew = subscriptions[typeURL] == nil
@@ -108,7 +120,7 @@ public actor XDSClient {
 
     /// Resources currently held for `typeURL`.
     public func resources(typeURL: String) -> [String: XDSResource] {
-        subscriptions[typeURL]?.resources ?? [:]
+        subscriptions[typeURL]?.accepted ?? [:]
     }
 
     /// Progress of the subscription to `typeURL`.

@@ -10,7 +10,9 @@ final class DeltaSession: StreamSession {
         var wildcard = false
         var names: Set<String> = []
         /// What the client holds: name → version (seeded by `initial_resource_versions`).
-        var known: [String: String] = [:]
+        var known = KnownVersions()
+        /// Private entries of `known` at which to try sharing a cache view's storage again.
+        var nextRebase = KnownVersions.rebaseThreshold
         /// Subscribed names already reported missing in `removed_resources`.
         var reportedAbsent: Set<String> = []
         var watch: (any CacheWatch)?
@@ -24,7 +26,7 @@ final class DeltaSession: StreamSession {
     let id: UInt64
     let mode = ClientStatus.Mode.delta
     let server: XDSServer
-    let writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>
+    let writer: RPCWriter<DeltaResponseWire>
     let pending: PendingChanges<Request>
     let impliedTypeURL: String?
     var node: Envoy_Config_Core_V3_Node?
@@ -33,7 +35,7 @@ final class DeltaSession: StreamSession {
     var nonceCounter: UInt64 = 0
 
     init(
-        server: XDSServer, writer: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
+        server: XDSServer, writer: RPCWriter<DeltaResponseWire>,
         pending: PendingChanges<Request>, impliedTypeURL: String? = nil
     ) {
         self.id = server.newStreamID()
@@ -52,7 +54,7 @@ final class DeltaSession: StreamSession {
         }
         try server.callbacks.onRequest?(id, .delta(request))
         let first = types[typeURL] == nil
-        var state = types[typeURL] ?? TypeState()
+        var state = types.removeValue(forKey: typeURL) ?? TypeState()  // mutated in place, put back below
 
         // ACK / NACK (the nonce only correlates; subscription changes apply even when stale).
         if !request.responseNonce.isEmpty && request.responseNonce == state.nonce {
@@ -106,8 +108,10 @@ final class DeltaSession: StreamSession {
                 pending.add(typeURL, change)
             }
         }
-        let subscribed = state.wildcard ? ["*"] + state.names.sorted() : state.names.sorted()
-        server.status.updateType(id, typeURL) { $0.subscribed = subscribed }
+        if changedSubscription {
+            let subscribed = state.wildcard ? ["*"] + state.names.sorted() : state.names.sorted()
+            server.status.updateType(id, typeURL) { $0.subscribed = subscribed }
+        }
         types[typeURL] = state
         if changedSubscription {
             try await respond(typeURL: typeURL, changes: .all, since: .now)
@@ -120,23 +124,21 @@ final class DeltaSession: StreamSession {
     }
 
     func respond(typeURL: String, changes: ChangeSet, since: ContinuousClock.Instant?) async throws {
-        guard let nodeKey, var state = types[typeURL],
+        guard let nodeKey, types[typeURL] != nil,
             let view = server.cache.view(typeURL: typeURL, node: nodeKey)
         else { return }
-        var candidates: Set<String>
-        switch changes {
-        case .names(let names): candidates = names
-        case .all:
-            candidates = state.names.union(state.known.keys)
-            if state.wildcard { candidates.formUnion(view.resources.keys) }
-        }
-        var resources: [Envoy_Service_Discovery_V3_Resource] = []
+        // Taken out of `types` while it changes, so that `known` (one entry per resource the
+        // client holds) is mutated in place rather than copied on every push.
+        var state = types.removeValue(forKey: typeURL)!
+        // Candidates are visited in set order: a delta response's resources are unordered, and
+        // sorting names per client was a measurable share of a push to many clients.
+        var resources: [XDSResource] = []
         var removed: [String] = []
-        for name in candidates.sorted() {
+        func consider(_ name: String) {
             let interested = state.wildcard || state.names.contains(name)
             if interested, let resource = view.resources[name] {
                 if state.known[name] != resource.version {
-                    resources.append(resource.wrapped)
+                    resources.append(resource)
                     state.known[name] = resource.version
                 }
                 state.reportedAbsent.remove(name)
@@ -147,20 +149,33 @@ final class DeltaSession: StreamSession {
                 state.reportedAbsent.insert(name)
             }
         }
+        switch changes {
+        case .names(let names):
+            for name in names { consider(name) }
+        case .all:
+            var candidates = state.names.union(state.known.names)
+            if state.wildcard { candidates.formUnion(view.resources.keys) }
+            for name in candidates { consider(name) }
+        }
+        if state.wildcard && state.known.privateCount >= state.nextRebase {
+            // Back in step with the cache: share the view's storage instead of a map per client.
+            state.nextRebase = state.known.rebase(onto: view.resources)
+                ? KnownVersions.rebaseThreshold : state.known.privateCount * 2
+        }
         if resources.isEmpty && removed.isEmpty && state.responded {
             types[typeURL] = state
             return
         }
         nonceCounter += 1
         let nonce = String(nonceCounter)
-        var response = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
-        response.systemVersionInfo = view.version
-        response.typeURL = typeURL
-        response.nonce = nonce
-        response.resources = resources
-        response.removedResources = removed
-        response.controlPlane = server.controlPlane
-        server.callbacks.onResponse?(id, .delta(response))
+        var header = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
+        header.systemVersionInfo = view.version
+        header.typeURL = typeURL
+        header.nonce = nonce
+        header.removedResources = removed
+        header.controlPlane = server.controlPlane
+        let response = DeltaResponseWire(header: header, resources: resources)
+        if let onResponse = server.callbacks.onResponse { onResponse(id, .delta(response.message)) }
         state.responded = true
         state.nonce = nonce
         state.nonceVersion = view.version

@@ -1,59 +1,90 @@
 import GRPCCore
+import GRPCProtobuf
 import MeshProto
 
 /// `envoy.service.discovery.v3.AggregatedDiscoveryService` backed by an ``XDSServer``.
-struct AggregatedDiscoveryService: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.SimpleServiceProtocol {
+///
+/// Registered by hand rather than through the generated protocol so that delta responses are
+/// written with ``DeltaResponseSerializer`` (pre-serialised resources) instead of being
+/// encoded again for every client.
+struct AggregatedDiscoveryService: RegistrableRPCService {
+    typealias Service = Envoy_Service_Discovery_V3_AggregatedDiscoveryService
     let server: XDSServer
 
-    func streamAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
-        try await server.run(requests: request) { pending in
-            SotWSession(server: server, writer: response, pending: pending)
+    func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+        let server = self.server
+        router.registerHandler(
+            forMethod: Service.Method.StreamAggregatedResources.descriptor,
+            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
+            serializer: ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryResponse>()
+        ) { request, _ in
+            StreamingServerResponse { writer in
+                try await server.run(requests: request.messages) { pending in
+                    SotWSession(server: server, writer: writer, pending: pending)
+                }
+                return [:]
+            }
         }
-    }
-
-    func deltaAggregatedResources(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
-        try await server.run(requests: request) { pending in
-            DeltaSession(server: server, writer: response, pending: pending)
+        router.registerHandler(
+            forMethod: Service.Method.DeltaAggregatedResources.descriptor,
+            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            serializer: DeltaResponseSerializer()
+        ) { request, _ in
+            StreamingServerResponse { writer in
+                try await server.run(requests: request.messages) { pending in
+                    DeltaSession(server: server, writer: writer, pending: pending)
+                }
+                return [:]
+            }
         }
     }
 }
 
 /// `envoy.service.secret.v3.SecretDiscoveryService`: the same engine with the type fixed to
 /// ``TypeURL/secret``.
-struct SecretDiscoveryService: Envoy_Service_Secret_V3_SecretDiscoveryService.SimpleServiceProtocol {
+struct SecretDiscoveryService: RegistrableRPCService {
+    typealias Service = Envoy_Service_Secret_V3_SecretDiscoveryService
     let server: XDSServer
 
-    func streamSecrets(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
-        try await server.run(requests: request) { pending in
-            SotWSession(server: server, writer: response, pending: pending, impliedTypeURL: TypeURL.secret)
+    func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
+        let server = self.server
+        router.registerHandler(
+            forMethod: Service.Method.StreamSecrets.descriptor,
+            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
+            serializer: ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryResponse>()
+        ) { request, _ in
+            StreamingServerResponse { writer in
+                try await server.run(requests: request.messages) { pending in
+                    SotWSession(server: server, writer: writer, pending: pending, impliedTypeURL: TypeURL.secret)
+                }
+                return [:]
+            }
         }
-    }
-
-    func deltaSecrets(
-        request: RPCAsyncSequence<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest, any Error>,
-        response: RPCWriter<Envoy_Service_Discovery_V3_DeltaDiscoveryResponse>,
-        context: ServerContext
-    ) async throws {
-        try await server.run(requests: request) { pending in
-            DeltaSession(server: server, writer: response, pending: pending, impliedTypeURL: TypeURL.secret)
+        router.registerHandler(
+            forMethod: Service.Method.DeltaSecrets.descriptor,
+            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
+            serializer: DeltaResponseSerializer()
+        ) { request, _ in
+            StreamingServerResponse { writer in
+                try await server.run(requests: request.messages) { pending in
+                    DeltaSession(server: server, writer: writer, pending: pending, impliedTypeURL: TypeURL.secret)
+                }
+                return [:]
+            }
+        }
+        router.registerHandler(
+            forMethod: Service.Method.FetchSecrets.descriptor,
+            deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
+            serializer: ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryResponse>()
+        ) { request, _ in
+            let single = try await ServerRequest(stream: request)
+            return StreamingServerResponse(single: ServerResponse(message: try fetchSecrets(single.message)))
         }
     }
 
     func fetchSecrets(
-        request: Envoy_Service_Discovery_V3_DiscoveryRequest, context: ServerContext
-    ) async throws -> Envoy_Service_Discovery_V3_DiscoveryResponse {
+        _ request: Envoy_Service_Discovery_V3_DiscoveryRequest
+    ) throws -> Envoy_Service_Discovery_V3_DiscoveryResponse {
         guard request.hasNode else {
             throw RPCError(code: .invalidArgument, message: "FetchSecrets needs node")
         }

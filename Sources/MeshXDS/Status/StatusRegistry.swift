@@ -41,10 +41,9 @@ public final class StatusRegistry: Sendable {
 
     func update(_ streamID: UInt64, _ body: (inout ClientStatus) -> Void) {
         clients.withLock { clients in
-            if var status = clients[streamID] {
-                body(&status)
-                clients[streamID] = status
-            }
+            // In place: copying the status out and back would copy its `types` on every update.
+            guard let index = clients.index(forKey: streamID) else { return }
+            body(&clients.values[index])
         }
     }
 

@@ -1,24 +1,42 @@
 import Metrics
+import Synchronization
 
 /// swift-metrics instruments named after istiod's (`pilot_xds`, `pilot_xds_pushes`, …).
-struct XDSMetrics: Sendable {
+///
+/// Instruments are made once per type URL and reused: making one asks the metrics factory,
+/// which a push to many clients would otherwise do for every response.
+final class XDSMetrics: Sendable {
+    struct PerType {
+        let pushes: Counter
+        let rejects: Counter
+        let pushTime: Metrics.Timer
+    }
+
     /// Connected xDS clients (Istio: `pilot_xds`).
     let connected = Gauge(label: "pilot_xds")
+    private let byType = Mutex<[String: PerType]>([:])
+
+    private func instruments(_ typeURL: String) -> PerType {
+        byType.withLock { byType in
+            if let made = byType[typeURL] { return made }
+            let dimensions = [("type", Self.short(typeURL))]
+            let made = PerType(
+                pushes: Counter(label: "pilot_xds_pushes", dimensions: dimensions),
+                rejects: Counter(label: "pilot_total_xds_rejects", dimensions: dimensions),
+                pushTime: Metrics.Timer(label: "pilot_xds_push_time", dimensions: dimensions))
+            byType[typeURL] = made
+            return made
+        }
+    }
 
     /// Responses pushed, by type (Istio: `pilot_xds_pushes`).
-    func pushes(_ typeURL: String) -> Counter {
-        Counter(label: "pilot_xds_pushes", dimensions: [("type", Self.short(typeURL))])
-    }
+    func pushes(_ typeURL: String) -> Counter { instruments(typeURL).pushes }
 
     /// NACKs received, by type (Istio: `pilot_total_xds_rejects`).
-    func rejects(_ typeURL: String) -> Counter {
-        Counter(label: "pilot_total_xds_rejects", dimensions: [("type", Self.short(typeURL))])
-    }
+    func rejects(_ typeURL: String) -> Counter { instruments(typeURL).rejects }
 
     /// Time from a change (or request) to the response being written (Istio: `pilot_xds_push_time`).
-    func pushTime(_ typeURL: String) -> Metrics.Timer {
-        Metrics.Timer(label: "pilot_xds_push_time", dimensions: [("type", Self.short(typeURL))])
-    }
+    func pushTime(_ typeURL: String) -> Metrics.Timer { instruments(typeURL).pushTime }
 
     /// Istio's short type names: cds, eds, lds, rds, sds, wds, …
     static func short(_ typeURL: String) -> String {

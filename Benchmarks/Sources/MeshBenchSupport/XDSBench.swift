@@ -1,0 +1,238 @@
+import Foundation
+import MeshProto
+import MeshXDS
+import Synchronization
+
+/// Counts, from the server's callbacks, the streams that have ACKed a target version of each
+/// type (an ACK is a request echoing the nonce of the response that carried that version).
+final class AckTracker: Sendable {
+    struct State {
+        /// stream → type → newest ACKed version.
+        var acked: [UInt64: [String: String]] = [:]
+        var target: [String: String] = [:]
+        var done: Set<UInt64> = []
+    }
+
+    let state = Mutex(State())
+
+    /// The server whose status tells which nonce carried which version (set once it exists).
+    let server = Mutex<XDSServer?>(nil)
+
+    var callbacks: XDSCallbacks {
+        XDSCallbacks(
+            onStreamClosed: { [self] id, _ in
+                state.withLock { state in
+                    state.acked[id] = nil
+                    state.done.remove(id)
+                }
+            },
+            onRequest: { [self] id, request in
+                guard case .delta(let request) = request, !request.responseNonce.isEmpty, !request.hasErrorDetail,
+                    let status = server.withLock({ $0 })?.status.client(streamID: id)?.types[request.typeURL],
+                    status.lastSentNonce == request.responseNonce, let version = status.lastSentVersion
+                else { return }
+                state.withLock { state in
+                    state.acked[id, default: [:]][request.typeURL] = version
+                    if !state.target.isEmpty,
+                        state.target.allSatisfy({ state.acked[id]?[$0.key] == $0.value })
+                    {
+                        state.done.insert(id)
+                    }
+                }
+            })
+    }
+
+    /// Starts waiting for `target` (type → version); streams already there count at once.
+    func expect(_ target: [String: String]) {
+        state.withLock { state in
+            state.target = target
+            state.done = Set(state.acked.compactMap { id, acked in
+                target.allSatisfy { acked[$0.key] == $0.value } ? id : nil
+            })
+        }
+    }
+
+    var doneCount: Int { state.withLock { $0.done.count } }
+}
+
+/// An xDS server with `clients` delta clients connected (in another process by default, so
+/// the server's memory is measured alone), and the full and incremental pushes of the
+/// benchmark: `clusters` clusters with as many endpoint sets, and `listeners` listeners.
+public final class XDSBenchEnvironment: Sendable {
+    /// Connected delta clients.
+    public let clientCount: Int
+    /// Clusters (and as many endpoint sets) in a full push.
+    public let clusterCount: Int
+    /// Listeners in a full push.
+    public let listenerCount: Int
+    let snapshots: SnapshotCache
+    let endpoints: LinearCache
+    let tracker: AckTracker
+    /// The server under test.
+    public let server: XDSServer
+    let serverTask: Task<Void, any Error>
+    let clientsTask: Task<Void, any Error>?
+    let clientProcess: Process?
+    /// Server RSS before any client connected, in KiB.
+    public let residentBeforeKB: Int
+    /// Server RSS with every client connected and nothing pushed yet, in KiB.
+    public let residentConnectedKB: Int
+    let generation = Atomic<Int>(0)
+    static let key = NodeKey("all")
+
+    /// Starts the server and the clients and waits until every client is connected and synced
+    /// with empty CDS, EDS and LDS.
+    ///
+    /// - Parameter clientExecutable: the `xds-load-clients` executable; nil runs the clients in
+    ///   this process (then memory figures include them).
+    public init(clients: Int = 1000, clusters: Int = 1000, listeners: Int = 100, clientExecutable: String?) async throws {
+        clientCount = clients
+        clusterCount = clusters
+        listenerCount = listeners
+        snapshots = SnapshotCache(hash: { _ in XDSBenchEnvironment.key })
+        endpoints = LinearCache(typeURL: TypeURL.endpoint, versionPrefix: "e")
+        let cache = MuxCache(caches: [TypeURL.endpoint: endpoints], fallback: snapshots, hash: { _ in XDSBenchEnvironment.key })
+        snapshots.setSnapshot(
+            Snapshot(version: "0", resources: [TypeURL.cluster: [], TypeURL.listener: []]), for: Self.key)
+        endpoints.setResources([])
+        tracker = AckTracker()
+        server = XDSServer(cache: cache, callbacks: tracker.callbacks)
+        tracker.server.withLock { [server] in $0 = server }
+        let bound = Mutex<Int?>(nil)
+        let server = self.server
+        serverTask = Task { try await server.serve(host: "127.0.0.1", port: 0) { p in bound.withLock { $0 = p } } }
+        var port: Int?
+        for _ in 0..<1000 {
+            port = bound.withLock { $0 }
+            if port != nil { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        guard let port else { throw BenchError("the xDS server did not start") }
+        residentBeforeKB = ProcessStats.residentKB()
+        if let clientExecutable {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: clientExecutable)
+            process.arguments = ["--port", String(port), "--clients", String(clients)]
+            process.standardInput = Pipe()  // the child exits when this process (and the pipe) goes
+            try process.run()
+            clientProcess = process
+            clientsTask = nil
+        } else {
+            clientProcess = nil
+            clientsTask = Task { try await LoadClients.run(port: port, count: clients) }
+        }
+        let deadline = ContinuousClock.now + .seconds(300)
+        while true {
+            let all = server.status.all
+            if all.count == clients && all.allSatisfy({ $0.types.count == 3 && $0.isSynced }) { break }
+            if ContinuousClock.now > deadline { throw BenchError("only \(all.count) of \(clients) clients connected") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(500))  // let allocations settle
+        residentConnectedKB = ProcessStats.residentKB()
+    }
+
+    /// CPU seconds used so far by the server process and by the client process (0 when the
+    /// clients run in this process).
+    public var cpuSeconds: (server: Double, clients: Double) {
+        (ProcessStats.cpuSeconds(), clientProcess.map { ProcessStats.cpuSeconds(pid: $0.processIdentifier) } ?? 0)
+    }
+
+    /// Server memory per connected client (nothing pushed yet), in KiB.
+    public var connectedKBPerClient: Double { Double(residentConnectedKB - residentBeforeKB) / Double(clientCount) }
+
+    /// Server memory per client now (e.g. after a full push), in KiB.
+    public var currentKBPerClient: Double { Double(ProcessStats.residentKB() - residentBeforeKB) / Double(clientCount) }
+
+    /// A change ready to apply: resources built and marshalled, versions known.
+    public struct PreparedPush: Sendable {
+        let snapshot: Snapshot?
+        let endpoints: [XDSResource]
+        let replaceEndpoints: Bool
+        let target: [String: String]
+        let what: String
+    }
+
+    /// New contents for every cluster, endpoint set and listener (a full push).
+    public func prepareFullPush() throws -> PreparedPush {
+        let g = generation.add(1, ordering: .relaxed).newValue
+        var clusters: [XDSResource] = []
+        var assignments: [XDSResource] = []
+        clusters.reserveCapacity(clusterCount)
+        assignments.reserveCapacity(clusterCount)
+        for c in 0..<clusterCount {
+            clusters.append(try XDSFixtures.cluster("cluster-\(c)", generation: g))
+            assignments.append(try XDSFixtures.endpoints("cluster-\(c)", ports: [10_000 + c + g, 20_000 + c + g]))
+        }
+        let listeners = try (0..<listenerCount).map { l in
+            try XDSFixtures.listener("listener-\(l)", port: 15_000 + l + g, route: "route-\(l)-\(g)")
+        }
+        let version = "g\(g)"
+        return PreparedPush(
+            snapshot: Snapshot(version: version, resources: [TypeURL.cluster: clusters, TypeURL.listener: listeners]),
+            endpoints: assignments, replaceEndpoints: true,
+            target: [TypeURL.cluster: version, TypeURL.endpoint: nextEndpointVersion(), TypeURL.listener: version],
+            what: "full push")
+    }
+
+    /// New endpoints for one cluster (an incremental push).
+    public func prepareIncrementalPush() throws -> PreparedPush {
+        let g = generation.add(1, ordering: .relaxed).newValue
+        let changed = try XDSFixtures.endpoints("cluster-0", ports: [40_000 + g % 20_000])
+        var target = tracker.state.withLock { $0.target }
+        target[TypeURL.endpoint] = nextEndpointVersion()
+        return PreparedPush(snapshot: nil, endpoints: [changed], replaceEndpoints: false, target: target, what: "incremental push")
+    }
+
+    /// Applies `prepared` and returns the time until every client has ACKed the new versions.
+    public func push(_ prepared: PreparedPush) async throws -> Duration {
+        tracker.expect(prepared.target)
+        let start = ContinuousClock.now
+        if let snapshot = prepared.snapshot { snapshots.setSnapshot(snapshot, for: Self.key) }
+        if prepared.replaceEndpoints {
+            endpoints.setResources(prepared.endpoints)
+        } else {
+            endpoints.updateResources(prepared.endpoints)
+        }
+        try await waitForAll(since: start, what: prepared.what)
+        return ContinuousClock.now - start
+    }
+
+    /// Replaces every cluster, endpoint set and listener; returns the time until all ACKed.
+    public func fullPush() async throws -> Duration { try await push(try prepareFullPush()) }
+
+    /// Changes the endpoints of one cluster; returns the time until all ACKed.
+    public func incrementalPush() async throws -> Duration { try await push(try prepareIncrementalPush()) }
+
+    func nextEndpointVersion() -> String {
+        let current = endpoints.view(typeURL: TypeURL.endpoint, node: Self.key)?.version ?? "e0"
+        return "e" + String((Int(current.dropFirst()) ?? 0) + 1)
+    }
+
+    func waitForAll(since start: ContinuousClock.Instant, what: String) async throws {
+        while tracker.doneCount < clientCount {
+            if ContinuousClock.now - start > .seconds(600) {
+                throw BenchError("\(what): only \(tracker.doneCount) of \(clientCount) clients ACKed")
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// Stops the clients and the server.
+    public func stop() async {
+        if let clientProcess {
+            clientProcess.terminate()
+            clientProcess.waitUntilExit()
+        }
+        clientsTask?.cancel()
+        _ = await clientsTask?.result
+        serverTask.cancel()
+        _ = await serverTask.result
+    }
+}
+
+/// A benchmark that could not run.
+public struct BenchError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,78 @@
+// Plain runner of the SwiftMesh benchmarks: prints results, one line each.
+//
+//   mesh-bench ca  [--count N]
+//   mesh-bench xds [--clients N] [--clusters N] [--listeners N] [--full N] [--incremental N] [--in-process]
+import Foundation
+import MeshBenchSupport
+
+func option(_ name: String, _ fallback: Int) -> Int {
+    let args = CommandLine.arguments
+    guard let i = args.firstIndex(of: name), i + 1 < args.count, let value = Int(args[i + 1]) else { return fallback }
+    return value
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
+let cores = ProcessInfo.processInfo.activeProcessorCount
+let what = CommandLine.arguments.dropFirst().first ?? "all"
+
+if what == "ca" || what == "all" {
+    let env = try CABenchEnvironment()
+    let count = option("--count", 20_000)
+    _ = try await env.signInProcess(count: 200, concurrency: cores)  // warm up
+    var rates: [Double] = []
+    var cpu: [Double] = []
+    for _ in 0..<3 {
+        let cpuBefore = ProcessStats.cpuSeconds()
+        let elapsed = try await env.signInProcess(count: count, concurrency: cores)
+        cpu.append((ProcessStats.cpuSeconds() - cpuBefore) / Double(count))
+        rates.append(Double(count) / elapsed.seconds)
+    }
+    print("ca.in-process: \(Int(median(rates))) signings/s (median of 3 runs of \(count), \(cores) tasks; runs: \(rates.map { Int($0) }))")
+    print("ca.in-process cpu: \(Int(median(cpu) * 1e6)) µs CPU per signing = \(Int(Double(cores) / median(cpu))) signings/s if \(cores) cores were free")
+    let grpc = try await env.startGRPC()
+    let calls = option("--grpc-count", 4800)
+    var grpcRates: [Double] = []
+    for _ in 0..<3 {
+        let elapsed = try await grpc.sign(count: calls, concurrency: 32)
+        grpcRates.append(Double(calls) / elapsed.seconds)
+    }
+    await grpc.stop()
+    print("ca.grpc: \(Int(median(grpcRates))) signings/s (median of 3 runs of \(calls); TLS, JWT, 32 concurrent calls on one connection; runs: \(grpcRates.map { Int($0) }))")
+}
+
+if what == "xds" || what == "all" {
+    let clients = option("--clients", 1000)
+    let inProcess = CommandLine.arguments.contains("--in-process")
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("xds-load-clients").path
+    let env = try await XDSBenchEnvironment(
+        clients: clients, clusters: option("--clusters", 1000), listeners: option("--listeners", 100),
+        clientExecutable: inProcess ? nil : executable)
+    print("xds.connected: \(clients) clients; server RSS \(env.residentBeforeKB) KB before, \(env.residentConnectedKB) KB connected = \(String(format: "%.1f", env.connectedKBPerClient)) KB per client\(inProcess ? " (clients in process)" : "")")
+    var full: [Double] = []
+    for _ in 0..<option("--full", 3) {
+        let prepared = try env.prepareFullPush()
+        let before = env.cpuSeconds
+        let elapsed = try await env.push(prepared)
+        let after = env.cpuSeconds
+        full.append(elapsed.seconds)
+        print("xds.full-push: \(elapsed.milliseconds) ms until all \(clients) clients ACKed CDS+EDS+LDS; CPU: server \(Int((after.server - before.server) * 1000)) ms, clients \(Int((after.clients - before.clients) * 1000)) ms")
+    }
+    print("xds.loaded: server RSS \(String(format: "%.1f", env.currentKBPerClient)) KB per client after full pushes")
+    var incremental: [Double] = []
+    var incrementalCPU: [(Double, Double)] = []
+    for _ in 0..<option("--incremental", 10) {
+        let prepared = try env.prepareIncrementalPush()
+        let before = env.cpuSeconds
+        incremental.append(try await env.push(prepared).seconds)
+        let after = env.cpuSeconds
+        incrementalCPU.append((after.server - before.server, after.clients - before.clients))
+    }
+    print("xds.incremental CPU (median): server \(Int(median(incrementalCPU.map(\.0)) * 1000)) ms, clients \(Int(median(incrementalCPU.map(\.1)) * 1000)) ms")
+    print("xds.full-push median: \(Int(median(full) * 1000)) ms; xds.incremental median: \(Int(median(incremental) * 1000)) ms (runs: \(incremental.map { Int($0 * 1000) }) ms)")
+    await env.stop()
+}

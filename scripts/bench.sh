@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs SwiftMesh's benchmarks (the separate package in Benchmarks/) in release and prints results.
+#
+#   scripts/bench.sh               package-benchmark: CA signing and xDS push tables
+#   scripts/bench.sh --plain       the plain runner: one line per result (also what to profile)
+#   scripts/bench.sh --plain xds   only the xDS scenario (or: ca)
+#
+# Environment: MESH_BENCH_SCRATCH (build folder, default .build-bench at the repository root),
+# MESH_BENCH_CLIENTS (xDS clients, default 1000).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root/Benchmarks"
+scratch="${MESH_BENCH_SCRATCH:-$root/.build-bench}"
+
+# The xDS clients run in their own process so that the server's memory is measured alone.
+swift build -c release --scratch-path "$scratch" --product xds-load-clients
+bin="$(swift build -c release --scratch-path "$scratch" --show-bin-path)"
+export MESH_BENCH_LOAD_CLIENTS="$bin/xds-load-clients"
+
+if [[ "${1:-}" == "--plain" ]]; then
+    shift
+    swift build -c release --scratch-path "$scratch" --product mesh-bench
+    clients=()
+    if [[ -n "${MESH_BENCH_CLIENTS:-}" ]]; then clients=(--clients "$MESH_BENCH_CLIENTS"); fi
+    exec "$bin/mesh-bench" "${1:-all}" "${clients[@]}"
+fi
+
+swift package --scratch-path "$scratch" benchmark --no-progress "$@"
