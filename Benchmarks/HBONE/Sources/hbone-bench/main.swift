@@ -131,7 +131,7 @@ func originator(_ server: SocketAddress, _ dir: String, _ listeners: [String]) a
                 .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 256 * 1024))
             .childChannelInitializer { downstream in
                 let source = downstream.remoteAddress
-                downstream.eventLoop.makeFutureWithTask {
+                return downstream.eventLoop.makeFutureWithTask {
                     try await client.openChannel(
                         to: target, via: server, expectedIdentities: [serverIdentity], source: source)
                 }.flatMap { stream in
@@ -210,7 +210,7 @@ func idle(_ server: SocketAddress, _ target: SocketAddress, _ dir: String, _ cou
     let after = residentKB()
     let connections = client.pool.snapshot.streamsPerConnection.values.reduce(0) { $0 + $1.count }
     print("tunnels=\(open.count) connections=\(connections) client_rss_before_kb=\(before) client_rss_after_kb=\(after) client_kb_per_tunnel=\(String(format: "%.2f", Double(after - before) / Double(count - 1)))")
-    fflush(stdout)
+    fflush(nil)
     // Hold the tunnels until stdin closes (the script measures the server meanwhile).
     _ = FileHandle.standardInput.readDataToEndOfFile()
     for channel in open { channel.channel.close(promise: nil) }
