@@ -156,11 +156,11 @@ private final class PythonAPIServer: Sendable {
     }
 
     func stop() {
-        if process.isRunning {
-            // SIGKILL: a child spawned from the test process can inherit a mask that blocks SIGTERM.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        // SIGKILL: a child spawned from the test process can inherit a mask that blocks SIGTERM.
+        // Sent even when Foundation reports the process gone (peers outlived a stop() that
+        // checked `isRunning` first in full-suite runs).
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     deinit { stop() }
