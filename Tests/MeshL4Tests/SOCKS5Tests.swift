@@ -1,3 +1,4 @@
+import MeshAPI
 import NIOCore
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import MeshAPI
 import SwiftASN1
 import X509
 
@@ -13,7 +14,7 @@ extension CertificateAuthority {
         let snapshot = state.withLock { $0 }
         var names: [GeneralName] = dnsNames.map { .dnsName($0) }
         for ip in ipAddresses {
-            guard let bytes = IPAddressText.bytes(ip) else {
+            guard let bytes = IPAddressBytes(ip)?.bytes else {
                 throw .signingFailed("\"\(ip)\" is not an IPv4 or IPv6 address")
             }
             names.append(.ipAddress(ASN1OctetString(contentBytes: bytes[...])))

@@ -94,7 +94,7 @@ public struct IstioCAClient: CertificateRequesting {
             serverCertificateVerification: .fullVerification,
             trustRoots: .certificates([.bytes(Array(roots.utf8), format: .pem)]))
         let target: any ResolvableTarget
-        if IPAddressText.bytes(configuration.host) == nil {
+        if IPAddressBytes(configuration.host) == nil {
             target = ResolvableTargets.DNS(host: configuration.host, port: configuration.port)
         } else if configuration.host.contains(":") {
             target = ResolvableTargets.IPv6(addresses: [.init(host: configuration.host, port: configuration.port)])

@@ -1,4 +1,5 @@
 import Logging
+import MeshAPI
 import NIOCore
 import Synchronization
 

@@ -1,3 +1,4 @@
+import MeshAPI
 import NIOCore
 
 /// The server side of SOCKS5 (RFC 1928) as ztunnel's explicit outbound listener (15080)

@@ -1,4 +1,5 @@
 import Foundation
+import MeshAPI
 import NIOCore
 import NIOSSL
 
@@ -38,7 +39,7 @@ enum KubernetesTLS {
     ) throws {
         // An IP literal cannot be sent as SNI; NIOSSL then checks the certificate's IP SANs
         // against the peer address instead.
-        let serverName = IPAddressCheck.isIPAddress(connection.host) ? nil : connection.host
+        let serverName = IPAddressBytes(connection.host) != nil ? nil : connection.host
         try pipeline.addHandler(try NIOSSLClientHandler(context: context, serverHostname: serverName))
     }
 
@@ -50,11 +51,5 @@ enum KubernetesTLS {
         } catch {
             throw KubernetesClientError.tls("\(what): \(error)")
         }
-    }
-}
-
-enum IPAddressCheck {
-    static func isIPAddress(_ text: String) -> Bool {
-        (try? SocketAddress(ipAddress: text, port: 0)) != nil
     }
 }
