@@ -60,6 +60,9 @@ public struct ProxyState: Sendable {
     private var resourceNames: [String: Key] = [:]
     private var workloadByAddress: [String: String] = [:]
     private var serviceByAddress: [String: String] = [:]
+    /// Service key → uids of the workloads that list it in `Workload.services`, so routing to a
+    /// VIP looks at the service's endpoints only.
+    private var endpointsByService: [String: Set<String>] = [:]
     /// The authorization policies.
     public var policies = L4PolicySet()
 
@@ -83,6 +86,7 @@ public struct ProxyState: Sendable {
         case .workload(let w):
             workloads[w.uid] = w
             resourceNames[name] = .workload(w.uid)
+            for key in w.services.keys { endpointsByService[key, default: []].insert(w.uid) }
             for ip in w.addresses {
                 if let ip = IPAddressBytes(bytes: Array(ip)) { workloadByAddress["\(w.network)/\(ip)"] = w.uid }
             }
@@ -103,6 +107,10 @@ public struct ProxyState: Sendable {
         switch resourceNames.removeValue(forKey: name) {
         case .workload(let uid):
             if let w = workloads.removeValue(forKey: uid) {
+                for key in w.services.keys {
+                    endpointsByService[key]?.remove(uid)
+                    if endpointsByService[key]?.isEmpty == true { endpointsByService[key] = nil }
+                }
                 for ip in w.addresses {
                     if let ip = IPAddressBytes(bytes: Array(ip)) { workloadByAddress["\(w.network)/\(ip)"] = nil }
                 }
@@ -136,6 +144,11 @@ public struct ProxyState: Sendable {
         workloads.values.filter { $0.node == node }.sorted { $0.uid < $1.uid }
     }
 
+    /// The workloads behind a service key (`namespace/hostname`), in uid order.
+    func endpoints(of key: String) -> [Istio_Workload_Workload] {
+        (endpointsByService[key] ?? []).sorted().compactMap { workloads[$0] }
+    }
+
     /// The SPIFFE identity of a workload.
     public static func identity(of w: Istio_Workload_Workload) -> SpiffeID? {
         try? SpiffeID(trustDomain: w.trustDomain.isEmpty ? "cluster.local" : w.trustDomain, namespace: w.namespace, serviceAccount: w.serviceAccount)
@@ -152,9 +165,9 @@ public struct ProxyState: Sendable {
             if service.hasWaypoint, let via = waypointRoute(service.waypoint, original: destination, source: source) {
                 return via
             }
-            let endpoints = workloads.values.filter { w in
+            let endpoints = endpoints(of: key).filter { w in
                 w.status == .healthy && (w.services[key]?.ports.contains { $0.servicePort == UInt32(destination.port) } ?? false)
-            }.sorted { $0.uid < $1.uid }
+            }
             guard let chosen = pick(endpoints), let ip = chosen.addresses.first.flatMap({ IPAddressBytes(bytes: Array($0)) }) else {
                 return .unavailable(service: service.hostname, port: destination.port)
             }
@@ -187,14 +200,12 @@ public struct ProxyState: Sendable {
         case .address(let a):
             guard let ip = IPAddressBytes(bytes: Array(a.address)) else { return nil }
             if let s = service(vip: ip) {
-                let key = "\(s.namespace)/\(s.hostname)"
-                waypoint = workloads.values.filter { $0.status == .healthy && $0.services[key] != nil }.min { $0.uid < $1.uid }
+                waypoint = endpoints(of: "\(s.namespace)/\(s.hostname)").first { $0.status == .healthy }
             } else {
                 waypoint = workload(ip: ip)
             }
         case .hostname(let h):
-            let key = "\(h.namespace)/\(h.hostname)"
-            waypoint = workloads.values.filter { $0.status == .healthy && $0.services[key] != nil }.min { $0.uid < $1.uid }
+            waypoint = endpoints(of: "\(h.namespace)/\(h.hostname)").first { $0.status == .healthy }
         case nil:
             return nil
         }

@@ -88,9 +88,13 @@ public struct L4Policy: Hashable, Sendable {
 
     /// Whether the connection matches any rule of this policy (ignoring action and dry-run).
     public func matches(_ connection: L4Connection) -> Bool {
+        matches(L4Match.Attributes(connection))
+    }
+
+    /// The same, with the connection's derived attributes computed once by the caller.
+    func matches(_ attributes: L4Match.Attributes) -> Bool {
         // No rules never matches: an ALLOW without rules denies all, a DENY without rules is inert.
         guard !rules.isEmpty else { return false }
-        let attributes = L4Match.Attributes(connection)
         return rules.contains { clauses in
             clauses.allSatisfy { matches in
                 matches.isEmpty || matches.contains { !$0.isEmpty && $0.matches(attributes) }

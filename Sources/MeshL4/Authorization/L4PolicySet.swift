@@ -127,8 +127,9 @@ public struct L4PolicySet: Sendable {
     /// Decides whether `connection` to `destination` may proceed.
     public func evaluate(_ connection: L4Connection, to destination: L4Destination, logger: Logger? = nil) -> L4Decision {
         let inScope = policies(for: destination, logger: logger)
+        let attributes = L4Match.Attributes(connection)  // the principal string is built once
         var dryRunMatches: [String] = []
-        for policy in inScope where policy.dryRun && policy.matches(connection) {
+        for policy in inScope where policy.dryRun && policy.matches(attributes) {
             dryRunMatches.append(policy.key)
             logger?.info(
                 "dry-run policy matched",
@@ -137,16 +138,14 @@ public struct L4PolicySet: Sendable {
                     "connection": "\(connection)",
                 ])
         }
-        let enforced = inScope.filter { !$0.dryRun }
-        if let deny = enforced.first(where: { $0.action == .deny && $0.matches(connection) }) {
+        if let deny = inScope.first(where: { !$0.dryRun && $0.action == .deny && $0.matches(attributes) }) {
             return L4Decision(
                 verdict: .deny, policy: deny.key, reason: "explicitly denied by: \(deny.key)", dryRunMatches: dryRunMatches)
         }
-        let allows = enforced.filter { $0.action == .allow }
-        if allows.isEmpty {
+        guard inScope.contains(where: { !$0.dryRun && $0.action == .allow }) else {
             return L4Decision(verdict: .allow, policy: nil, reason: "no allow policies", dryRunMatches: dryRunMatches)
         }
-        if let allow = allows.first(where: { $0.matches(connection) }) {
+        if let allow = inScope.first(where: { !$0.dryRun && $0.action == .allow && $0.matches(attributes) }) {
             return L4Decision(
                 verdict: .allow, policy: allow.key, reason: "allowed by: \(allow.key)", dryRunMatches: dryRunMatches)
         }

@@ -15,7 +15,7 @@ public enum AmbientAddresses {
         out.uid = w.uid
         out.name = w.name
         out.namespace = w.namespace
-        out.addresses = w.addresses.compactMap { IPBytes.parse($0).map { Data($0) } }
+        out.addresses = w.addresses.compactMap { IPAddressBytes($0).map { Data($0.bytes) } }
         if let hostname = w.hostname { out.hostname = hostname }
         out.network = w.network
         out.tunnelProtocol = w.tunnelProtocol == .hbone ? .hbone : .none
@@ -68,7 +68,8 @@ public enum AmbientAddresses {
         for policy in snapshot.policies(forWorkload: w) {
             switch policy {
             case .authorizationPolicy(let ap) where ap.spec?.selector != nil:
-                if AmbientAuthorization.convert(ap, rootNamespace: root).authorization != nil {
+                // Per workload on every sync: a predicate, not a full conversion.
+                if AmbientAuthorization.isSentToZtunnel(ap) {
                     keys.append("\(ap.metadata.namespace ?? "")/\(ap.metadata.name ?? "")")
                 }
             case .peerAuthentication(let pa):
@@ -151,7 +152,7 @@ public enum AmbientAddresses {
     }
 
     static func networkAddress(_ ip: String, network: String) -> Istio_Workload_NetworkAddress? {
-        guard let bytes = IPBytes.parse(ip) else { return nil }
+        guard let bytes = IPAddressBytes(ip)?.bytes else { return nil }
         var a = Istio_Workload_NetworkAddress()
         a.network = network
         a.address = Data(bytes)

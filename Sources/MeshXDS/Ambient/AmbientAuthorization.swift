@@ -37,6 +37,14 @@ public enum AmbientAuthorization {
         public var warning: String?
     }
 
+    /// Whether ``convert(_:rootNamespace:)`` produces a policy: no `targetRef(s)` (those are
+    /// for waypoints) and an action ztunnel supports (ALLOW or DENY).
+    public static func isSentToZtunnel(_ policy: AuthorizationPolicy) -> Bool {
+        let spec = policy.spec ?? AuthorizationPolicy.Spec()
+        let action = spec.effectiveAction
+        return spec.targetRef == nil && (spec.targetRefs ?? []).isEmpty && (action == .ALLOW || action == .DENY)
+    }
+
     /// Converts an AuthorizationPolicy for ztunnel.
     public static func convert(_ policy: AuthorizationPolicy, rootNamespace: String) -> Conversion {
         let spec = policy.spec ?? AuthorizationPolicy.Spec()
@@ -192,7 +200,7 @@ public enum AmbientAuthorization {
     static func addresses(_ values: [String]?) -> [Istio_Security_Address] {
         (values ?? []).compactMap { text in
             let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            guard let bytes = IPBytes.parse(parts[0]) else { return nil }
+            guard let bytes = IPAddressBytes(parts[0])?.bytes else { return nil }
             var length = UInt32(bytes.count * 8)
             if parts.count == 2 {
                 guard let bits = UInt32(parts[1]), bits <= length else { return nil }
@@ -203,16 +211,5 @@ public enum AmbientAuthorization {
             a.length = length
             return a
         }
-    }
-}
-
-/// Textual IPs to network-order bytes.
-enum IPBytes {
-    static func parse(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        return nil
     }
 }
