@@ -52,3 +52,8 @@ public struct IPAddressBytes: Hashable, Sendable, CustomStringConvertible {
         return String(cString: buffer)
     }
 }
+
+extension IPAddressBytes {
+    /// `ip:port`, with brackets for IPv6 (`[fd00::1]:8080`): an HTTP `:authority` or a log endpoint.
+    public func authority(port: UInt16) -> String { isIPv4 ? "\(self):\(port)" : "[\(self)]:\(port)" }
+}

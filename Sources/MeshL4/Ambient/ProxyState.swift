@@ -29,7 +29,7 @@ public enum OutboundRoute: Hashable, Sendable, CustomStringConvertible {
         }
 
         /// The `:authority` form.
-        public var description: String { ip.isIPv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)" }
+        public var description: String { ip.authority(port: port) }
     }
 
     /// A log form: `hbone 10.0.0.5:15008 -> 10.0.0.5:8080`.

@@ -32,10 +32,7 @@ public struct L4Connection: Hashable, Sendable, CustomStringConvertible {
 
     /// `src:port(identity)->dst:port`, as ztunnel logs a connection.
     public var description: String {
-        func endpoint(_ ip: IPAddressBytes, _ port: UInt16) -> String {
-            ip.isIPv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)"
-        }
         let identity = sourceIdentity.map { $0.description } ?? "None"
-        return "\(endpoint(sourceIP, sourcePort))(\(identity))->\(endpoint(destinationIP, destinationPort))"
+        return "\(sourceIP.authority(port: sourcePort))(\(identity))->\(destinationIP.authority(port: destinationPort))"
     }
 }

@@ -24,7 +24,7 @@ public enum SOCKS5 {
         /// `ip:port`, `[ip]:port` or `name:port`.
         public var description: String {
             switch self {
-            case .address(let ip, let port): ip.isIPv4 ? "\(ip):\(port)" : "[\(ip)]:\(port)"
+            case .address(let ip, let port): ip.authority(port: port)
             case .domain(let name, let port): "\(name):\(port)"
             }
         }
