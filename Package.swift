@@ -17,10 +17,12 @@ let package = Package(
         .library(name: "MeshXDS", targets: ["MeshXDS"]),
         .library(name: "MeshL4", targets: ["MeshL4"]),
         .library(name: "MeshL7", targets: ["MeshL7"]),
+        .library(name: "MeshZtunnel", targets: ["MeshZtunnel"]),
         .executable(name: "istiod", targets: ["istiod"]),
         .executable(name: "ztunnel", targets: ["ztunnel"]),
         .executable(name: "waypoint", targets: ["waypoint"]),
         .executable(name: "meshctl", targets: ["meshctl"]),
+        .executable(name: "echo", targets: ["echo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -117,6 +119,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The node proxy composed from MeshL4 (data path), MeshCA (identities) and MeshXDS (xDS client).
+        .target(
+            name: "MeshZtunnel",
+            dependencies: [
+                "MeshL4", "MeshXDS", "MeshCA", "MeshProto", "MeshAPI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "MeshL7",
             dependencies: [
@@ -147,9 +163,13 @@ let package = Package(
         .executableTarget(
             name: "ztunnel",
             dependencies: [
-                "MeshCA", "MeshXDS", "MeshL4",
+                "MeshZtunnel", "MeshCA", "MeshAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             path: "Examples/ztunnel",
             swiftSettings: strict
@@ -167,11 +187,28 @@ let package = Package(
         .executableTarget(
             name: "meshctl",
             dependencies: [
-                "MeshAPI",
+                // The demo starts these binaries; depending on them makes `swift run meshctl` build them.
+                "istiod", "ztunnel", "echo",
+                "MeshAPI", "MeshCA",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             path: "Examples/meshctl",
             exclude: [],
+            swiftSettings: strict
+        ),
+        // The demo's sample workload: an HTTP echo app reporting the caller identity the mesh gave it.
+        .executableTarget(
+            name: "echo",
+            dependencies: [
+                "MeshL4",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            path: "Examples/echo",
             swiftSettings: strict
         ),
         .testTarget(name: "MeshProtoTests", dependencies: ["MeshProto"], swiftSettings: strict),
@@ -219,7 +256,7 @@ let package = Package(
         .testTarget(
             name: "ExamplesTests",
             dependencies: [
-                "meshctl", "istiod", "MeshAPI", "MeshCA", "MeshProto", "MeshXDS",
+                "meshctl", "istiod", "ztunnel", "echo", "MeshAPI", "MeshL4", "MeshCA", "MeshProto", "MeshXDS",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
             ],

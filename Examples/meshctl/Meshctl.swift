@@ -6,6 +6,6 @@ struct Meshctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "meshctl",
         abstract: "Work with a SwiftMesh ambient mesh: validate manifests, run the local demo.",
-        subcommands: [Validate.self]
+        subcommands: [Validate.self, Demo.self]
     )
 }

@@ -69,7 +69,30 @@ public struct MeshWorkload: Sendable, Hashable, Identifiable {
     public var namedPortsOverrideTarget: Bool
     /// `region/zone/subzone`, when known.
     public var locality: String?
+    /// How inbound connections are handed to the application (nil: plain TCP).
+    public var applicationTunnel: ApplicationTunnel?
     public var origin: WorkloadOrigin
+
+    /// An application tunnel (`Workload.application_tunnel`).
+    public struct ApplicationTunnel: Hashable, Sendable, Codable {
+        /// Only PROXY (v2) exists.
+        public var proxyProtocol: Bool
+        /// Port to deliver to instead of the requested one (0: the requested port).
+        public var port: Int
+
+        /// Parses `PROXY` or `PROXY/<port>`; nil for anything else.
+        public init?(annotation: String) {
+            let parts = annotation.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.first == "PROXY" else { return nil }
+            if parts.count == 2 {
+                guard let port = Int(parts[1]), (1...65535).contains(port) else { return nil }
+                self.port = port
+            } else {
+                self.port = 0
+            }
+            proxyProtocol = true
+        }
+    }
 
     public var id: String { uid }
 
@@ -85,7 +108,7 @@ public struct MeshWorkload: Sendable, Hashable, Identifiable {
         workloadName: String = "", workloadType: WorkloadType = .pod, status: WorkloadStatus = .healthy,
         tunnelProtocol: TunnelProtocol = .none, waypoint: ResolvedWaypoint? = nil, hostNetwork: Bool = false,
         namedPorts: [String: Int] = [:], namedPortsOverrideTarget: Bool = false, locality: String? = nil,
-        origin: WorkloadOrigin
+        applicationTunnel: ApplicationTunnel? = nil, origin: WorkloadOrigin
     ) {
         self.uid = uid
         self.name = name
@@ -110,6 +133,7 @@ public struct MeshWorkload: Sendable, Hashable, Identifiable {
         self.namedPorts = namedPorts
         self.namedPortsOverrideTarget = namedPortsOverrideTarget
         self.locality = locality
+        self.applicationTunnel = applicationTunnel
         self.origin = origin
     }
 }

@@ -183,7 +183,9 @@ struct Builders {
             canonicalRevision: canonical.revision, workloadName: workloadName, workloadType: type,
             status: ready ? .healthy : .unhealthy, tunnelProtocol: ambient ? .hbone : .none,
             waypoint: bind(request, forServices: false, waypoints: waypoints), hostNetwork: hostNetwork,
-            namedPorts: namedPorts, locality: locality(labels), origin: .pod(NamespacedName(namespace: ns, name: name)))
+            namedPorts: namedPorts, locality: locality(labels),
+            applicationTunnel: pod.metadata.annotations?[MeshLabels.applicationTunnel].flatMap(MeshWorkload.ApplicationTunnel.init(annotation:)),
+            origin: .pod(NamespacedName(namespace: ns, name: name)))
         return (workload, request?.0)
     }
 

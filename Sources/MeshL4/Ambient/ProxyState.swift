@@ -126,6 +126,14 @@ public struct ProxyState: Sendable {
         }
     }
 
+    /// Every workload, in uid order.
+    public var allWorkloads: [Istio_Workload_Workload] { workloads.values.sorted { $0.uid < $1.uid } }
+
+    /// Every service, in `namespace/hostname` order.
+    public var allServices: [Istio_Workload_Service] {
+        services.sorted { $0.key < $1.key }.map(\.value)
+    }
+
     /// The workload with this uid.
     public func workload(uid: String) -> Istio_Workload_Workload? { workloads[uid] }
 

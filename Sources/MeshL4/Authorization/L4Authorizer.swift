@@ -31,6 +31,9 @@ public final class L4Authorizer: Sendable {
         policies.withLock { body(&$0) }
     }
 
+    /// The policies now.
+    public var currentPolicies: L4PolicySet { policies.withLock { $0 } }
+
     /// The decision for one connection.
     public func decide(_ connection: L4Connection) -> L4Decision {
         let target = destination(connection.destinationIP) ?? L4Destination(namespace: "")

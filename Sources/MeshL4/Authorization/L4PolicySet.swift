@@ -73,6 +73,9 @@ public struct L4PolicySet: Sendable {
     /// The number of policies.
     public var count: Int { byKey.count }
 
+    /// The `ns/name` keys of every policy, sorted.
+    public var keys: [String] { byKey.keys.sorted() }
+
     /// The policy stored under `ns/name`.
     public subscript(key: String) -> L4Policy? { byKey[key] }
 

@@ -55,6 +55,12 @@ public enum AmbientAddresses {
             out.services[service.key.description] = list
         }
         out.authorizationPolicies = authorizationPolicyKeys(for: w, in: snapshot)
+        if let tunnel = w.applicationTunnel, tunnel.proxyProtocol {
+            var t = Istio_Workload_ApplicationTunnel()
+            t.protocol = .proxy
+            t.port = UInt32(tunnel.port)
+            out.applicationTunnel = t
+        }
         return out
     }
 

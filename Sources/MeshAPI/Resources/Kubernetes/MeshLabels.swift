@@ -18,6 +18,12 @@ public enum MeshLabels {
     /// `sidecar.istio.io/status` annotation: present on pods with an injected sidecar,
     /// which ambient never captures.
     public static let sidecarStatus = "sidecar.istio.io/status"
+    /// Pod annotation asking ztunnel to deliver inbound connections through an application
+    /// tunnel: `PROXY` (a PROXY v2 header carrying the peer's SPIFFE id, TLV 0xD0) or
+    /// `PROXY/<port>`. Istio sets `Workload.application_tunnel` only for waypoint pods (from
+    /// `ambient.istio.io/waypoint-inbound-binding` on their GatewayClass); SwiftMesh also reads
+    /// this annotation on any pod so an application can learn its caller's mesh identity.
+    public static let applicationTunnel = "ambient.swiftmesh.dev/application-tunnel"
     /// `istio-injection` namespace label (sidecar injection, `enabled`).
     public static let istioInjection = "istio-injection"
     /// `istio.io/rev` label (revision-based sidecar injection).
