@@ -37,7 +37,8 @@ struct Echo: AsyncParsableCommand {
     }
 }
 
-/// Reads an optional PROXY v2 header, then one HTTP request per connection; answers with JSON.
+/// Reads an optional PROXY v2 header, then HTTP/1.1 requests (keep-alive unless the client
+/// says `connection: close`); answers each with JSON.
 final class EchoHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -67,25 +68,65 @@ final class EchoHandler: ChannelInboundHandler {
             }
             headerDone = true
         }
-        guard let end = buffer.readableBytesView.firstRange(of: Array("\r\n\r\n".utf8)) else { return }
-        let requestText = String(decoding: buffer.readableBytesView[..<end.lowerBound], as: UTF8.self)
-        let requestLine = requestText.split(separator: "\r\n").first.map(String.init) ?? ""
+        while let request = nextRequest() {
+            respond(context: context, to: request)
+            if !request.keepAlive { return }
+        }
+    }
+
+    struct Request {
+        var path: String
+        var keepAlive: Bool
+    }
+
+    /// Takes one whole request (head and `content-length` body) off the buffer.
+    private func nextRequest() -> Request? {
+        let view = buffer.readableBytesView
+        guard let end = view.firstRange(of: Array("\r\n\r\n".utf8)) else { return nil }
+        let head = String(decoding: view[..<end.lowerBound], as: UTF8.self)
+        let lines = head.split(separator: "\r\n")
+        let requestLine = lines.first.map(String.init) ?? ""
+        var contentLength = 0
+        var close = requestLine.hasSuffix("HTTP/1.0")
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            guard parts.count == 2 else { continue }
+            if parts[0] == "content-length" { contentLength = Int(parts[1]) ?? 0 }
+            if parts[0] == "connection" { close = parts[1] == "close" }
+        }
+        let headLength = end.upperBound - view.startIndex
+        guard buffer.readableBytes >= headLength + contentLength else { return nil }
+        buffer.moveReaderIndex(forwardBy: headLength + contentLength)
+        buffer.discardReadBytes()
         let path = requestLine.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+        return Request(path: path, keepAlive: !close)
+    }
+
+    /// Answers with a JSON line; `?size=N` pads the body to N bytes (for load tests).
+    private func respond(context: ChannelHandlerContext, to request: Request) {
         let peer = proxyHeader?.source ?? context.channel.remoteAddress
         let fields: [(String, String?)] = [
             ("app", name),
-            ("path", path),
+            ("path", request.path),
             ("peerAddress", peer.map(Self.text)),
             ("peerIdentity", proxyHeader?.identity),
             ("viaMesh", proxyHeader == nil ? "false" : "true"),
         ]
-        let body = "{" + fields.map { key, value in
+        var body = "{" + fields.map { key, value in
             "\"\(key)\":" + (value.map { "\"\($0)\"" } ?? "null")
         }.joined(separator: ",") + "}\n"
-        let response = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\nconnection: close\r\n\r\n\(body)"
-        let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response))).whenComplete { _ in
-            channel.close(promise: nil)
+        if let query = request.path.split(separator: "?", maxSplits: 1).dropFirst().first,
+            let size = query.split(separator: "&").first(where: { $0.hasPrefix("size=") }).flatMap({ Int($0.dropFirst(5)) }),
+            size > body.utf8.count, size <= 1 << 20
+        {
+            body += String(repeating: "x", count: size - body.utf8.count - 1) + "\n"
+        }
+        let connection = request.keepAlive ? "keep-alive" : "close"
+        let response = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: \(body.utf8.count)\r\nconnection: \(connection)\r\n\r\n\(body)"
+        let write = context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response)))
+        if !request.keepAlive {
+            let channel = context.channel
+            write.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 

@@ -31,6 +31,8 @@ struct ZtunnelCommand: AsyncParsableCommand {
     var nodeName = environment["NODE_NAME"] ?? ""
     @Option(help: "This node proxy's IP; listeners bind here (env INSTANCE_IP).")
     var nodeIP = environment["INSTANCE_IP"] ?? "127.0.0.1"
+    @Option(help: "Address the transparent listeners (15001, 15006) bind; default: the node IP. In-pod capture needs 0.0.0.0.")
+    var captureHost: String?
     @Option(help: "Pod name for the xDS node id (env POD_NAME).")
     var podName = environment["POD_NAME"] ?? "ztunnel"
     @Option(help: "Pod namespace (env POD_NAMESPACE).")
@@ -99,7 +101,7 @@ struct ZtunnelCommand: AsyncParsableCommand {
         ports.stats = port(statsPort)
         ports.readiness = port(readinessPort)
 
-        let configuration = ZtunnelConfiguration(
+        var configuration = ZtunnelConfiguration(
             nodeName: nodeName, nodeIP: nodeIP, podName: podName, podNamespace: podNamespace, clusterID: clusterID,
             network: network, trustDomain: trustDomain, xdsAddress: xds, caAddress: ca, caRoots: roots,
             token: {
@@ -108,6 +110,7 @@ struct ZtunnelCommand: AsyncParsableCommand {
             },
             ports: ports, certificateTTL: .seconds(secretTTL), drainDuration: .milliseconds(Int(drainSeconds * 1000)),
             metricsText: { prometheus.emitToString() })
+        configuration.captureHost = captureHost
         let expected = [ports.socks5, ports.outbound, ports.inboundPlaintext, ports.admin, ports.stats, ports.readiness]
             .compactMap { $0 }.count
         let portsFile = portsFile

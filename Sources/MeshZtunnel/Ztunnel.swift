@@ -92,14 +92,16 @@ public final class Ztunnel: ServiceLifecycle.Service, Sendable {
             record("socks5", listener.localAddress?.port)
             socks5 = listener
         }
+        let captureHost = configuration.captureHost ?? host
         if let port = ports.outbound {
-            let listener = try await TransparentListener.start(host: host, port: port, connector: outbound.connector, logger: logger)
+            let listener = try await TransparentListener.start(host: captureHost, port: port, connector: outbound.connector, logger: logger)
             record("outbound", listener.localAddress?.port)
             transparent.append(listener)
         }
         if let port = ports.inboundPlaintext {
             let inbound = PlaintextInbound(nodeName: nodeName, state: state)
-            let listener = try await TransparentListener.start(host: host, port: port, connector: inbound.connector, logger: logger)
+            let listener = try await TransparentListener.start(
+                host: captureHost, port: port, connector: inbound.connector, logger: logger)
             record("inbound", listener.localAddress?.port)
             transparent.append(listener)
         }

@@ -42,6 +42,10 @@ public struct ZtunnelConfiguration: Sendable {
     public var nodeName: String
     /// The proxy's own IP (`INSTANCE_IP`): the node address listeners bind to.
     public var nodeIP: String
+    /// Where the transparent listeners (15001, 15006) bind; nil: ``nodeIP``. An iptables
+    /// REDIRECT of locally generated traffic arrives at 127.0.0.1, so in-pod capture binds
+    /// `0.0.0.0` or `127.0.0.1` here.
+    public var captureHost: String?
     /// The proxy's pod name and namespace (`POD_NAME`, `POD_NAMESPACE`), for its xDS node id.
     public var podName: String
     /// The proxy's namespace.
@@ -102,6 +106,7 @@ public struct ZtunnelConfiguration: Sendable {
     ) {
         self.nodeName = nodeName
         self.nodeIP = nodeIP
+        self.captureHost = nil
         self.podName = podName
         self.podNamespace = podNamespace
         self.clusterID = clusterID

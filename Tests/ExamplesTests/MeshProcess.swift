@@ -14,12 +14,24 @@ final class MeshProcess: @unchecked Sendable {
     let logURL: URL
     private(set) var ports: [String: Int] = [:]
 
-    init(_ binary: String, name: String? = nil, arguments: [String], scratch: URL, portsFile: URL? = nil, expectPorts: Int = 1) throws {
+    /// Starts `binary` (a product of this package), inside network namespace `netns` if given.
+    init(
+        _ binary: String, name: String? = nil, arguments: [String], scratch: URL, portsFile: URL? = nil, expectPorts: Int = 1,
+        netns: String? = nil
+    ) throws {
         self.name = name ?? binary
         logURL = scratch.appendingPathComponent("\(self.name)-\(UUID().uuidString.prefix(8)).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.executableURL = BinaryRunner.productsDirectory.appendingPathComponent(binary)
-        process.arguments = arguments + (portsFile.map { ["--ports-file", $0.path] } ?? [])
+        let executable = BinaryRunner.productsDirectory.appendingPathComponent(binary)
+        let all = arguments + (portsFile.map { ["--ports-file", $0.path] } ?? [])
+        if let netns {
+            // `ip netns exec` execs the binary, so the pid stays the binary's.
+            process.executableURL = URL(fileURLWithPath: NetworkNamespace.ipTool)
+            process.arguments = ["netns", "exec", netns, executable.path] + all
+        } else {
+            process.executableURL = executable
+            process.arguments = all
+        }
         process.standardOutput = try FileHandle(forWritingTo: logURL)
         process.standardError = process.standardOutput
         try process.run()
