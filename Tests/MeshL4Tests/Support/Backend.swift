@@ -16,6 +16,8 @@ final class TCPBackend: Sendable {
         case reset
         /// Accepts and never reads.
         case silent
+        /// Keeps every byte in `recorded`; closes after the peer's FIN.
+        case record
     }
 
     let channel: any Channel
@@ -23,6 +25,9 @@ final class TCPBackend: Sendable {
     let closed = Atomic<Int>(0)
     let received = Atomic<Int>(0)
     let children = Mutex<[any Channel]>([])
+    let recorded = Mutex<[UInt8]>([])
+    /// The remote address of every accepted connection.
+    let remotes = Mutex<[SocketAddress]>([])
 
     var address: SocketAddress { channel.localAddress! }
     var port: Int { address.port! }
@@ -41,6 +46,7 @@ final class TCPBackend: Sendable {
                     guard let backend = box.withLock({ $0 }) else { return }
                     backend.connections.add(1, ordering: .relaxed)
                     backend.children.withLock { $0.append(channel) }
+                    if let remote = channel.remoteAddress { backend.remotes.withLock { $0.append(remote) } }
                     channel.closeFuture.whenComplete { _ in backend.closed.add(1, ordering: .relaxed) }
                     try channel.pipeline.syncOperations.addHandler(BackendHandler(mode: mode, backend: backend))
                 }
@@ -90,8 +96,13 @@ final class BackendHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         backend.received.add(buffer.readableBytes, ordering: .relaxed)
         count += buffer.readableBytes
-        if case .echo = mode {
+        switch mode {
+        case .echo:
             context.write(data, promise: nil)
+        case .record:
+            backend.recorded.withLock { $0.append(contentsOf: buffer.readableBytesView) }
+        default:
+            break
         }
     }
 
