@@ -18,6 +18,8 @@ final class TCPBackend: Sendable {
         case silent
         /// Keeps every byte in `recorded`; closes after the peer's FIN.
         case record
+        /// Answers the first bytes with an HTTP/1.1 200 carrying `body`, then closes.
+        case http(body: String)
     }
 
     let channel: any Channel
@@ -70,6 +72,8 @@ final class BackendHandler: ChannelInboundHandler {
     let mode: TCPBackend.Mode
     let backend: TCPBackend
     var count = 0
+    var request = ""
+    var answered = false
 
     init(mode: TCPBackend.Mode, backend: TCPBackend) {
         self.mode = mode
@@ -101,6 +105,16 @@ final class BackendHandler: ChannelInboundHandler {
             context.write(data, promise: nil)
         case .record:
             backend.recorded.withLock { $0.append(contentsOf: buffer.readableBytesView) }
+        case .http(let body):
+            // Answer once, after the whole request head (closing with unread bytes would reset).
+            request += String(decoding: buffer.readableBytesView, as: UTF8.self)
+            guard !answered, request.contains("\r\n\r\n") else { return }
+            answered = true
+            let response = "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
         default:
             break
         }
