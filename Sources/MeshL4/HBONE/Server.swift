@@ -35,6 +35,17 @@ public final class HBONEServer: Sendable {
         public var metricLabels: (@Sendable (HBONEConnectionInfo, inout TCPMetricLabels) -> Void)?
         /// Upstream TCP connect timeout.
         public var upstreamConnectTimeout: TimeAmount
+        /// Bytes written to the upstream socket before any relayed byte, per tunnel; nil (or a nil
+        /// result) writes nothing. ztunnel writes a PROXY v2 header (``ProxyProtocolV2``) with the
+        /// peer's identity for workloads whose application tunnel is PROXY.
+        public var upstreamPreamble: (@Sendable (HBONEConnectionInfo) -> ByteBuffer?)?
+        /// The local address to bind the upstream socket to before connecting (its port is
+        /// ignored: the kernel picks one), per tunnel; nil (or a nil result) leaves the socket
+        /// unbound. This is source-IP preservation, which ztunnel does by spoofing the client's IP
+        /// (`IP_TRANSPARENT`); here only local addresses can be bound, without privileges (on Linux
+        /// all of 127.0.0.0/8 is local). When the bind fails (e.g. the address is not local) it is
+        /// logged at debug and the socket connects unbound.
+        public var upstreamSource: (@Sendable (HBONEConnectionInfo) -> SocketAddress?)?
         /// Largest read from the network at once.
         public var maximumReadSize: Int
         /// Diagnostics.
@@ -47,7 +58,10 @@ public final class HBONEServer: Sendable {
             host: String = "0.0.0.0", port: Int = L4Constants.hbonePort, http2: HBONEHTTP2Configuration = .server,
             resolver: @escaping HBONETargetResolver = HBONEResolvers.direct, authorizer: HBONEAuthorizer? = nil,
             metricLabels: (@Sendable (HBONEConnectionInfo, inout TCPMetricLabels) -> Void)? = nil,
-            upstreamConnectTimeout: TimeAmount = L4Constants.connectTimeout, maximumReadSize: Int = 256 * 1024,
+            upstreamConnectTimeout: TimeAmount = L4Constants.connectTimeout,
+            upstreamPreamble: (@Sendable (HBONEConnectionInfo) -> ByteBuffer?)? = nil,
+            upstreamSource: (@Sendable (HBONEConnectionInfo) -> SocketAddress?)? = nil,
+            maximumReadSize: Int = 256 * 1024,
             logger: Logger = Logger(label: "swiftmesh.l4.server"), accessLogger: Logger = Logger(label: "access")
         ) {
             self.host = host
@@ -57,6 +71,8 @@ public final class HBONEServer: Sendable {
             self.authorizer = authorizer
             self.metricLabels = metricLabels
             self.upstreamConnectTimeout = upstreamConnectTimeout
+            self.upstreamPreamble = upstreamPreamble
+            self.upstreamSource = upstreamSource
             self.maximumReadSize = maximumReadSize
             self.logger = logger
             self.accessLogger = accessLogger
@@ -93,8 +109,23 @@ public final class HBONEServer: Sendable {
         var logger: Logger { configuration.logger }
         var accessLogger: Logger { configuration.accessLogger }
 
-        func upstreamBootstrap(on eventLoop: any EventLoop) -> ClientBootstrap {
-            ClientBootstrap(group: eventLoop)
+        /// A bootstrap for upstream sockets; `source`, when given, is bound before connecting
+        /// (with port 0), and a failed bind leaves the socket unbound.
+        func upstreamBootstrap(on eventLoop: any EventLoop, source: SocketAddress? = nil) -> ClientBootstrap {
+            var bootstrap = ClientBootstrap(group: eventLoop)
+            if let source {
+                let local = (try? SocketAddress(ipAddress: source.ipAddress ?? "", port: 0)) ?? source
+                let logger = logger
+                bootstrap = bootstrap.channelInitializer { channel in
+                    channel.bind(to: local).flatMapError { error in
+                        logger.debug(
+                            "upstream source bind failed; connecting unbound",
+                            metadata: ["source": "\(local)", "error": "\(error)"])
+                        return channel.eventLoop.makeSucceededVoidFuture()
+                    }
+                }
+            }
+            return bootstrap
                 .connectTimeout(configuration.upstreamConnectTimeout)
                 .channelOption(.allowRemoteHalfClosure, value: true)
                 .channelOption(.autoRead, value: false)
@@ -107,14 +138,14 @@ public final class HBONEServer: Sendable {
     }
 
     private let channel: any Channel
-    private let connections: ConnectionRegistry
+    private let connections: ChannelRegistry
     /// What the server accepted so far.
     public let statistics: Statistics
 
     /// The bound address (read the port from here after binding port 0).
     public var localAddress: SocketAddress? { channel.localAddress }
 
-    private init(channel: any Channel, connections: ConnectionRegistry, statistics: Statistics) {
+    private init(channel: any Channel, connections: ChannelRegistry, statistics: Statistics) {
         self.channel = channel
         self.connections = connections
         self.statistics = statistics
@@ -127,7 +158,7 @@ public final class HBONEServer: Sendable {
     ) async throws -> HBONEServer {
         let statistics = Statistics()
         let shared = Shared(configuration: configuration, credentials: credentials, statistics: statistics)
-        let registry = ConnectionRegistry()
+        let registry = ChannelRegistry()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 1024)
@@ -137,9 +168,9 @@ public final class HBONEServer: Sendable {
                 value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: configuration.maximumReadSize))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    guard registry.add(channel) else { throw ChannelError.ioOnClosedChannel }  // shutting down
                     statistics.recordConnection()
                     try Self.configure(connection: channel, shared: shared)
-                    registry.add(channel)
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
@@ -162,12 +193,16 @@ public final class HBONEServer: Sendable {
                 customVerificationCallbackWithMetadata: PeerVerification.clientCallback(
                     roots: snapshot.certificate.roots, trustDomain: ownIdentity.trustDomain, outcome: outcome)))
         try sync.addHandler(HandshakeGate(outcome: outcome, logger: shared.logger, statistics: shared.statistics))
+        let gracefulClose = HTTP2GracefulClose()
+        let streams = NIOLoopBound(gracefulClose, eventLoop: channel.eventLoop)
         let http2 = shared.configuration.http2
         _ = try sync.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: http2.connectionConfiguration(isServer: true),
             streamConfiguration: http2.streamConfiguration()
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
+                streams.value.streamOpened(try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID))
+                stream.closeFuture.whenComplete { _ in streams.value.streamClosed() }
                 guard let identity = outcome.identity, let peer = channel.remoteAddress else {
                     throw HBONEError.tlsHandshakeFailed(reason: "stream before a verified handshake")
                 }
@@ -180,26 +215,27 @@ public final class HBONEServer: Sendable {
             }
         }
         try sync.addHandler(HTTP2ConnectionMonitor(interval: http2.keepaliveInterval, timeout: http2.keepaliveTimeout))
+        try sync.addHandler(gracefulClose)
     }
 
     /// Stops accepting and closes every open connection (and so every tunnel).
     public func close() async {
+        connections.stopAccepting()
         try? await channel.close()
-        let open = connections.channels.withLock { Array($0.values) }
-        for connection in open { try? await connection.close() }
+        await connections.closeAll()
     }
-}
 
-/// Tracks the server's open connections so ``HBONEServer/close()`` can close them.
-final class ConnectionRegistry: Sendable {
-    let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
-
-    func add(_ channel: any Channel) {
-        let id = ObjectIdentifier(channel)
-        channels.withLock { $0[id] = channel }
-        channel.closeFuture.whenComplete { [self] _ in
-            _ = channels.withLock { $0.removeValue(forKey: id) }
+    /// Shuts down gracefully: stops accepting connections at once, sends HTTP/2 GOAWAY on every
+    /// open connection (so clients open no more tunnels on it; each connection closes when its
+    /// last tunnel ends), waits for open tunnels until `gracePeriod` ends, then closes what is
+    /// left. Returns when every connection is closed.
+    public func shutdown(gracePeriod: Duration) async {
+        connections.stopAccepting()
+        try? await channel.close()
+        for connection in connections.channels {
+            connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }
+        await connections.drain(gracePeriod: gracePeriod)
     }
 }
 

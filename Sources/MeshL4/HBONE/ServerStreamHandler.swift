@@ -137,7 +137,8 @@ final class HBONEServerStreamHandler: ChannelDuplexHandler {
     private func connectUpstream(context: ChannelHandlerContext, destination: SocketAddress) {
         guard case .connecting = state else { return }
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        shared.upstreamBootstrap(on: context.eventLoop).connect(to: destination).whenComplete { result in
+        let source = info.flatMap { info in shared.configuration.upstreamSource?(info) }
+        shared.upstreamBootstrap(on: context.eventLoop, source: source).connect(to: destination).whenComplete { result in
             let (handler, context) = loopBound.value
             switch result {
             case .success(let upstream):
@@ -157,6 +158,11 @@ final class HBONEServerStreamHandler: ChannelDuplexHandler {
             return
         }
         shared.statistics.recordUpstream()
+        // The preamble goes out before any relayed byte: the buffered stream data below is
+        // written after it on the same event loop.
+        if let info, let preamble = shared.configuration.upstreamPreamble?(info) {
+            upstream.writeAndFlush(preamble, promise: nil)
+        }
         let stream = context.channel
         do {
             try stream.pipeline.syncOperations.addHandler(RelayHandler(partner: upstream))

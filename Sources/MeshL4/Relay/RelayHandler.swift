@@ -32,14 +32,12 @@ public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Joins two active byte channels: installs a relay handler on each and starts reading.
-    /// Reads should be off (`autoRead` false) on both until now, so no byte arrives unhandled.
+    /// Reads should be off (`autoRead` false) on both until now, so no byte arrives unhandled;
+    /// a socket that may see its peer's EOF before the join should end its pipeline with a
+    /// ``RelayInputHold``, whose bytes and EOF are relayed first.
     public static func join(_ first: any Channel, _ second: any Channel) -> EventLoopFuture<Void> {
-        let a = first.eventLoop.submit {
-            try first.pipeline.syncOperations.addHandler(RelayHandler(partner: second))
-        }
-        let b = second.eventLoop.submit {
-            try second.pipeline.syncOperations.addHandler(RelayHandler(partner: first))
-        }
+        let a = first.eventLoop.submit { try install(on: first, partner: second) }
+        let b = second.eventLoop.submit { try install(on: second, partner: first) }
         return a.and(b).flatMap { _ in
             first.setOption(ChannelOptions.autoRead, value: true).and(
                 second.setOption(ChannelOptions.autoRead, value: true)
@@ -50,8 +48,17 @@ public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Adds the relay handler to `channel`, then releases a ``RelayInputHold`` in front of it.
+    private static func install(on channel: any Channel, partner: any Channel) throws {
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(RelayHandler(partner: partner))
+        if let hold = try? sync.handler(type: RelayInputHold.self) {
+            sync.removeHandler(hold, promise: nil)
+        }
+    }
+
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        partner.write(data, promise: nil)
+        partner.write(unwrapInboundIn(data), promise: nil)
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {

@@ -16,6 +16,10 @@ final class TCPBackend: Sendable {
         case reset
         /// Accepts and never reads.
         case silent
+        /// Keeps every byte in `recorded`; closes after the peer's FIN.
+        case record
+        /// Answers the first bytes with an HTTP/1.1 200 carrying `body`, then closes.
+        case http(body: String)
     }
 
     let channel: any Channel
@@ -23,6 +27,9 @@ final class TCPBackend: Sendable {
     let closed = Atomic<Int>(0)
     let received = Atomic<Int>(0)
     let children = Mutex<[any Channel]>([])
+    let recorded = Mutex<[UInt8]>([])
+    /// The remote address of every accepted connection.
+    let remotes = Mutex<[SocketAddress]>([])
 
     var address: SocketAddress { channel.localAddress! }
     var port: Int { address.port! }
@@ -41,6 +48,7 @@ final class TCPBackend: Sendable {
                     guard let backend = box.withLock({ $0 }) else { return }
                     backend.connections.add(1, ordering: .relaxed)
                     backend.children.withLock { $0.append(channel) }
+                    if let remote = channel.remoteAddress { backend.remotes.withLock { $0.append(remote) } }
                     channel.closeFuture.whenComplete { _ in backend.closed.add(1, ordering: .relaxed) }
                     try channel.pipeline.syncOperations.addHandler(BackendHandler(mode: mode, backend: backend))
                 }
@@ -64,6 +72,8 @@ final class BackendHandler: ChannelInboundHandler {
     let mode: TCPBackend.Mode
     let backend: TCPBackend
     var count = 0
+    var request = ""
+    var answered = false
 
     init(mode: TCPBackend.Mode, backend: TCPBackend) {
         self.mode = mode
@@ -90,8 +100,23 @@ final class BackendHandler: ChannelInboundHandler {
         let buffer = unwrapInboundIn(data)
         backend.received.add(buffer.readableBytes, ordering: .relaxed)
         count += buffer.readableBytes
-        if case .echo = mode {
+        switch mode {
+        case .echo:
             context.write(data, promise: nil)
+        case .record:
+            backend.recorded.withLock { $0.append(contentsOf: buffer.readableBytesView) }
+        case .http(let body):
+            // Answer once, after the whole request head (closing with unread bytes would reset).
+            request += String(decoding: buffer.readableBytesView, as: UTF8.self)
+            guard !answered, request.contains("\r\n\r\n") else { return }
+            answered = true
+            let response = "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: response))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+        default:
+            break
         }
     }
 
