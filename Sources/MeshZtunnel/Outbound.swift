@@ -67,6 +67,10 @@ struct OutboundConnectorFactory: Sendable {
                 .channelOption(.allowRemoteHalfClosure, value: true)
                 .channelOption(.autoRead, value: false)
                 .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    // Keeps what arrives (a server greeting, an early close) until the relay joins.
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelayInputHold()) }
+                }
                 .connect(to: try socketAddress(endpoint)).get()
         } catch {
             throw OutboundFailure(.refused, "connect to \(endpoint) failed: \(error)")
