@@ -199,6 +199,16 @@ actor LocalWorkloads {
         return server
     }
 
+    /// Applies a policy or address change to open inbound tunnels: each server asks L4
+    /// authorization again and closes the tunnels it now denies.
+    func reauthorize() async {
+        var closed = 0
+        for entry in inbound.values {
+            if let server = entry.server { closed += await server.reauthorize() }
+        }
+        if closed > 0 { logger.info("closed tunnels that policy no longer allows", metadata: ["count": "\(closed)"]) }
+    }
+
     /// Stops accepting on every workload listener, lets tunnels finish within `gracePeriod`,
     /// then releases every identity.
     func shutdown(gracePeriod: Duration) async {

@@ -77,9 +77,12 @@ public final class Ztunnel: ServiceLifecycle.Service, Sendable {
         await xds.subscribe(typeURL: TypeURL.workloadAddress) { update in
             try state.applyAddresses(update)
             await workloads.reconcile(state.addresses.workloads(node: nodeName))
+            // A workload's selected policies may have changed.
+            await workloads.reauthorize()
         }
         await xds.subscribe(typeURL: TypeURL.authorization) { update in
             try state.applyAuthorizations(update)
+            await workloads.reauthorize()
         }
 
         let outbound = OutboundConnectorFactory(nodeName: nodeName, state: state, workloads: workloads, logger: logger)

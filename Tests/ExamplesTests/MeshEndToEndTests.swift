@@ -191,6 +191,11 @@ private let denyClient = """
         #expect(dumpA.contains("\"expiry\""))
         #expect(!dumpA.contains("\"identity\" : \"spiffe://cluster.local/ns/demo/sa/echo\""))
 
+        // A connection held open across the policy change (keep-alive HTTP through the mesh).
+        let held = try HeldConnection(
+            source: clientIP, proxyIP: nodeA, proxyPort: mesh.ztunnels["node-a"]!.ports["socks5"]!, destination: vip, port: 80)
+        #expect(try held.get("/held").contains("\"peerIdentity\":\"spiffe://cluster.local/ns/demo/sa/client\""))
+
         // A DENY policy blocks the next connection within 2 s; the app never sees it.
         try denyClient.write(to: mesh.config.appendingPathComponent("deny.yaml"), atomically: true, encoding: .utf8)
         let applied = ContinuousClock.now
@@ -203,6 +208,8 @@ private let denyClient = """
         #expect(denied, "still allowed 2 s after the DENY policy was written\n\(mesh.logs())")
         let refused = try callEcho(mesh)
         #expect(refused.exitCode != 0 && refused.body.isEmpty)
+        // The connection opened before the policy is closed too (ztunnel re-checks open tunnels).
+        #expect(held.isClosedByPeer(), "a connection opened before the DENY policy stayed open")
 
         // Removing it restores traffic.
         try FileManager.default.removeItem(at: mesh.config.appendingPathComponent("deny.yaml"))

@@ -122,3 +122,75 @@ func eventuallyTrue(timeout: Duration = .seconds(20), _ condition: () async thro
     }
     return try await condition()
 }
+
+/// A TCP connection through a SOCKS5 proxy made with plain sockets, held open by the test (curl
+/// cannot keep one open across test steps).
+final class HeldConnection {
+    let fd: Int32
+
+    /// Connects from `source` to `proxyIP:proxyPort`, asks for `destination:port` (IPv4).
+    init(source: String, proxyIP: String, proxyPort: Int, destination: String, port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure("socket: errno \(errno)") }
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var local = Self.address(source, 0)
+        var remote = Self.address(proxyIP, proxyPort)
+        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0 else { close(fd); throw Failure("bind \(source): errno \(errno)") }
+        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { close(fd); throw Failure("connect \(proxyIP):\(proxyPort): errno \(errno)") }
+        let octets = destination.split(separator: ".").compactMap { UInt8($0) }
+        try send([5, 1, 0])
+        guard try receive(2) == [5, 0] else { throw Failure("SOCKS5 method refused") }
+        try send([5, 1, 0, 1] + octets + [UInt8(port >> 8), UInt8(port & 0xFF)])
+        let reply = try receive(10)
+        guard reply.count == 10, reply[1] == 0 else { throw Failure("SOCKS5 reply \(reply.count > 1 ? reply[1] : 255)") }
+    }
+
+    deinit { close(fd) }
+
+    static func address(_ ip: String, _ port: Int) -> sockaddr_in {
+        var a = sockaddr_in()
+        a.sin_family = sa_family_t(AF_INET)
+        a.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, ip, &a.sin_addr)
+        return a
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard n == bytes.count else { throw Failure("write: errno \(errno)") }
+    }
+
+    /// Reads up to `count` bytes; [] at end of stream. Throws on a reset or after 3 s of silence.
+    func receive(_ count: Int) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, count) }
+        guard n >= 0 else { throw Failure("read: errno \(errno)") }
+        return Array(buffer.prefix(n))
+    }
+
+    /// One keep-alive HTTP GET; returns the response text read within one read call or more.
+    func get(_ path: String) throws -> String {
+        try send(Array("GET \(path) HTTP/1.1\r\nhost: mesh\r\n\r\n".utf8))
+        var text = ""
+        while !text.contains("\r\n\r\n") || !text.hasSuffix("\n}\n") && !text.hasSuffix("}\n") {
+            let chunk = try receive(4096)
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        return text
+    }
+
+    /// Whether the connection was closed by the other side (EOF or reset) within 3 s.
+    func isClosedByPeer() -> Bool {
+        guard let chunk = try? receive(1) else { return errno != EAGAIN && errno != EWOULDBLOCK }
+        return chunk.isEmpty
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}

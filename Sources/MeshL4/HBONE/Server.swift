@@ -106,6 +106,7 @@ public final class HBONEServer: Sendable {
         let configuration: Configuration
         let credentials: HBONECredentials
         let statistics: Statistics
+        let tunnels: LiveTunnels
         var logger: Logger { configuration.logger }
         var accessLogger: Logger { configuration.accessLogger }
 
@@ -139,16 +140,44 @@ public final class HBONEServer: Sendable {
 
     private let channel: any Channel
     private let connections: ChannelRegistry
+    private let tunnels: LiveTunnels
+    private let configuration: Configuration
     /// What the server accepted so far.
     public let statistics: Statistics
 
     /// The bound address (read the port from here after binding port 0).
     public var localAddress: SocketAddress? { channel.localAddress }
 
-    private init(channel: any Channel, connections: ChannelRegistry, statistics: Statistics) {
+    private init(
+        channel: any Channel, connections: ChannelRegistry, tunnels: LiveTunnels, configuration: Configuration,
+        statistics: Statistics
+    ) {
         self.channel = channel
         self.connections = connections
+        self.tunnels = tunnels
+        self.configuration = configuration
         self.statistics = statistics
+    }
+
+    /// How many tunnels are established now.
+    public var openTunnels: Int { tunnels.all.count }
+
+    /// Asks the authorizer again about every established tunnel and resets the ones it now
+    /// denies (after a policy change, as ztunnel does), closing their upstream connections.
+    /// - Returns: how many tunnels were closed.
+    @discardableResult
+    public func reauthorize() async -> Int {
+        guard let authorizer = configuration.authorizer else { return 0 }
+        var closed = 0
+        for entry in tunnels.all where entry.stream.isActive {
+            guard case .deny(let reason) = await authorizer(entry.info) else { continue }
+            closed += 1
+            configuration.logger.info(
+                "closing tunnel: authorization no longer allows it",
+                metadata: ["peer": "\(entry.info.peerIdentity)", "target": "\(entry.info.target)", "reason": "\(reason)"])
+            entry.stream.pipeline.fireUserInboundEventTriggered(TunnelAuthorizationRevoked(reason: reason))
+        }
+        return closed
     }
 
     /// Starts listening.
@@ -157,7 +186,8 @@ public final class HBONEServer: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> HBONEServer {
         let statistics = Statistics()
-        let shared = Shared(configuration: configuration, credentials: credentials, statistics: statistics)
+        let tunnels = LiveTunnels()
+        let shared = Shared(configuration: configuration, credentials: credentials, statistics: statistics, tunnels: tunnels)
         let registry = ChannelRegistry()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -174,7 +204,8 @@ public final class HBONEServer: Sendable {
                 }
             }
             .bind(host: configuration.host, port: configuration.port).get()
-        let server = HBONEServer(channel: channel, connections: registry, statistics: statistics)
+        let server = HBONEServer(
+            channel: channel, connections: registry, tunnels: tunnels, configuration: configuration, statistics: statistics)
         configuration.logger.info("HBONE server listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         return server
     }

@@ -175,6 +175,7 @@ final class HBONEServerStreamHandler: ChannelDuplexHandler {
         }
         // The upstream closes when the stream does (the relay handles orderly ends and resets).
         state = .established
+        if let info { shared.tunnels.add(info, stream: stream) }
         let response = HPACKHeaders([(":status", "200")])
         context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: response))), promise: nil)
         for payload in buffered { context.fireChannelRead(wrapInboundOut(payload)) }
@@ -199,6 +200,16 @@ final class HBONEServerStreamHandler: ChannelDuplexHandler {
         context.writeAndFlush(wrapOutboundOut(.headers(.init(headers: response, endStream: true)))).whenComplete { _ in
             channel.close(promise: nil)
         }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let revoked = event as? TunnelAuthorizationRevoked {
+            flags = .deny
+            failureReason = "authorization revoked: \(revoked.reason)"
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
