@@ -107,7 +107,10 @@ struct EnvoyInteropTests {
         let dir = try TempDir()
         let backend = try await TCPBackend.start(.echo)
         let seen = Mutex<[SpiffeID]>([])
-        var configuration = HBONEServer.Configuration(host: "127.0.0.1", port: 0, logger: quietLogger, accessLogger: quietLogger)
+        // Our server's view (debug log and access log) goes into the report when the run fails.
+        let serverLog = CapturedLog()
+        var configuration = HBONEServer.Configuration(
+            host: "127.0.0.1", port: 0, logger: serverLog.logger("server"), accessLogger: serverLog.logger("access"))
         configuration.authorizer = { info in
             seen.withLock { $0.append(info.peerIdentity) }
             return .allow
@@ -148,7 +151,9 @@ struct EnvoyInteropTests {
         } catch {
             await server.close()
             await backend.stop()
-            return "\(error)\n--- envoy log ---\n\(envoy.output)"
+            // Give the server's access log a moment to see the tunnel end.
+            try? await Task.sleep(for: .milliseconds(200))
+            return "\(error)\n--- envoy log ---\n\(envoy.output)\n--- our server ---\n\(serverLog.text)"
         }
         await server.close()
         await backend.stop()

@@ -8,6 +8,7 @@ import Metrics
 import MetricsTestKit
 import NIOCore
 import NIOPosix
+import Synchronization
 
 func spiffe(_ ns: String, _ sa: String, td: String = "cluster.local") -> SpiffeID {
     try! SpiffeID(trustDomain: td, namespace: ns, serviceAccount: sa)
@@ -117,5 +118,37 @@ func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable (
         }
         group.cancelAll()
         return value
+    }
+}
+
+/// A logger that keeps every message (with metadata) in memory, for failure reports.
+final class CapturedLog: Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var text: String { lines.withLock { $0.joined(separator: "\n") } }
+
+    func logger(_ label: String, level: Logger.Level = .debug) -> Logger {
+        var logger = Logger(label: label) { _ in Handler(log: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
+
+    private struct Handler: LogHandler {
+        let log: CapturedLog
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .debug
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            log.append("\(event.level) \(event.message) \(fields)")
+        }
     }
 }

@@ -130,15 +130,20 @@ func originator(_ server: SocketAddress, _ dir: String, _ listeners: [String]) a
             .childChannelOption(
                 .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 256 * 1024))
             .childChannelInitializer { downstream in
-                let source = downstream.remoteAddress
-                return downstream.eventLoop.makeFutureWithTask {
-                    try await client.openChannel(
-                        to: target, via: server, expectedIdentities: [serverIdentity], source: source)
-                }.flatMap { stream in
-                    RelayHandler.join(downstream, stream.channel)
-                }.flatMapErrorThrowing { error in
-                    downstream.close(promise: nil)
-                    throw error
+                // The initializer completes at once (the socket must be registered before it can be
+                // relayed); the tunnel opens afterwards, and RelayInputHold keeps what the client
+                // sends (iperf3's cookie) or closes meanwhile.
+                downstream.eventLoop.makeCompletedFuture {
+                    try downstream.pipeline.syncOperations.addHandler(RelayInputHold())
+                    let source = downstream.remoteAddress
+                    downstream.eventLoop.makeFutureWithTask {
+                        try await client.openChannel(
+                            to: target, via: server, expectedIdentities: [serverIdentity], source: source)
+                    }.flatMap { stream in
+                        RelayHandler.join(downstream, stream.channel)
+                    }.whenFailure { _ in
+                        downstream.close(promise: nil)
+                    }
                 }
             }
             .bind(host: "127.0.0.1", port: port).get()
