@@ -251,6 +251,13 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "MeshZtunnelTests",
+            dependencies: [
+                "MeshZtunnel", "MeshL4", "MeshXDS", "MeshProto", "MeshAPI",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "MeshL7Tests", dependencies: ["MeshL7"], swiftSettings: strict),
         // Drives the built binaries as separate processes.
         .testTarget(

@@ -46,6 +46,15 @@ public struct XDSClientUpdate: Sendable {
     public var removed: [String]
     /// The whole state after this response, if the handler accepts it.
     public var all: [String: XDSResource]
+
+    /// Creates an update (the client makes them; embedders and tests can too).
+    public init(typeURL: String, version: String, updated: [XDSResource], removed: [String], all: [String: XDSResource]) {
+        self.typeURL = typeURL
+        self.version = version
+        self.updated = updated
+        self.removed = removed
+        self.all = all
+    }
 }
 
 /// Why a handler refused an update; its `message` becomes the NACK's `error_detail`.
