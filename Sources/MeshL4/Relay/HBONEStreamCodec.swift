@@ -67,9 +67,17 @@ final class HBONEStreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
             }
             outputEnded = true
             let empty = context.channel.allocator.buffer(capacity: 0)
-            context.writeAndFlush(wrapOutboundOut(.data(.init(data: .byteBuffer(empty), endStream: true))), promise: promise)
-            // A stream channel raises no event for its own half-closure; mirror the socket's.
-            context.fireUserInboundEventTriggered(ChannelEvent.outputClosed)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.writeAndFlush(wrapOutboundOut(.data(.init(data: .byteBuffer(empty), endStream: true))), promise: written)
+            // A stream channel raises no event for its own half-closure; mirror the socket's, but
+            // only once END_STREAM has really gone out. DATA waiting for flow-control window sits
+            // in front of it, and a relay that closed the stream on seeing both directions end
+            // would otherwise drop that data and reset the stream (Envoy then resets its client).
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            written.futureResult.whenComplete { result in
+                if case .success = result { bound.value.fireUserInboundEventTriggered(ChannelEvent.outputClosed) }
+            }
+            written.futureResult.cascade(to: promise)
         case .input:
             promise?.fail(ChannelError.operationUnsupported)
         case .all:

@@ -58,7 +58,11 @@ public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        partner.write(unwrapInboundIn(data), promise: nil)
+        // A write fails when the partner died abruptly (a reset while flushing: NIO then closes it
+        // without an error event). Reset this side too, so the abort is not mistaken for an
+        // orderly end and turned into a FIN / END_STREAM.
+        let own = context.channel
+        partner.write(unwrapInboundIn(data)).whenFailure { _ in Self.abort(own) }
     }
 
     public func channelReadComplete(context: ChannelHandlerContext) {
