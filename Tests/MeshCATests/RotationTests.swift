@@ -39,6 +39,7 @@ struct RotationTests {
             let clientCertificate = try await client.waitForCertificate()
             #expect(first.identity == serverID)
             while serverContext.current == nil { try await Task.sleep(for: .milliseconds(10)) }
+            let firstContext = serverContext.current
 
             let roots = RootsBox(authority.trustBundle.roots)
             let echo = try await TLSEchoServer.start(
@@ -63,9 +64,14 @@ struct RotationTests {
                     let sinceIssue = Date().timeIntervalSince(first.notAfter.addingTimeInterval(-ttl))
                     #expect(second.leaf.serialNumber != first.leaf.serialNumber)
                     #expect(sinceIssue >= ttl * 0.5 - 0.6, "renewed too early: \(sinceIssue) s after issue")
-                    #expect(elapsed <= ttl * (0.5 + jitter) + 1.0, "renewed too late: \(elapsed) s")
+                    // Slack for a loaded machine (timers and the CA call run late under compilers).
+                    #expect(elapsed <= ttl * (0.5 + jitter) + 2.0, "renewed too late: \(elapsed) s")
                     #expect(second.notAfter > first.notAfter)
-                    try await Task.sleep(for: .milliseconds(100))  // let the context follow
+                    // Let the server's context follow the rotation (bounded; a fixed sleep was flaky).
+                    let deadline = ContinuousClock.now + .seconds(5)
+                    while serverContext.current === firstContext, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
 
                     // The connection opened before the rotation still works …
                     try await send("still alive after rotation")
