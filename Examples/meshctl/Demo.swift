@@ -38,9 +38,9 @@ struct Demo: AsyncParsableCommand {
             interrupt.cancel()
             _ = mesh.stopAll()
         }
-        print("SwiftMesh demo — scratch directory \(mesh.scratch.path)")
+        say("SwiftMesh demo — scratch directory \(mesh.scratch.path)")
         try await mesh.start()
-        print("")
+        say("")
 
         var ok = true
         ok = await report(title: "1. Calls through the mesh (policy: \(topology.policyNames.joined(separator: ", ")))",
@@ -48,31 +48,31 @@ struct Demo: AsyncParsableCommand {
 
         let deny = try mesh.applyStep("deny-client.yaml")
         let denyTime = await mesh.waitFor(.deny, timeout: policyTimeout)
-        print("Applied \(deny) — enforced by ztunnel after \(denyTime.map { String(format: "%.2f s", $0) } ?? "(not within \(policyTimeout) s)")")
+        say("Applied \(deny) — enforced by ztunnel after \(denyTime.map { String(format: "%.2f s", $0) } ?? "(not within \(policyTimeout) s)")")
         ok = denyTime != nil && ok
         ok = await report(title: "2. The same calls with \(deny)", mesh: mesh, expect: .deny) && ok
 
         try mesh.removeStep("deny-client.yaml")
         let allowTime = await mesh.waitFor(.allow, timeout: policyTimeout)
-        print("Removed \(deny) — traffic restored after \(allowTime.map { String(format: "%.2f s", $0) } ?? "(not within \(policyTimeout) s)")")
+        say("Removed \(deny) — traffic restored after \(allowTime.map { String(format: "%.2f s", $0) } ?? "(not within \(policyTimeout) s)")")
         ok = allowTime != nil && ok
-        print("")
+        say("")
 
         if keepRunning {
-            print(mesh.keepRunningHelp())
+            say(mesh.keepRunningHelp())
             await interrupt.wait()
         }
-        print("Shutting down: \(mesh.stopAll())")
-        print(ok ? "Demo OK: every call had the expected outcome." : "Demo FAILED: see the calls above and the logs in \(mesh.scratch.path)/logs.")
+        say("Shutting down: \(mesh.stopAll())")
+        say(ok ? "Demo OK: every call had the expected outcome." : "Demo FAILED: see the calls above and the logs in \(mesh.scratch.path)/logs.")
         if !ok { throw ExitCode(1) }
     }
 
     private func report(title: String, mesh: DemoMesh, expect: DemoCall.Decision) async -> Bool {
-        print(title)
+        say(title)
         let results = await mesh.callAll()
-        print(DemoCall.table(results))
+        say(DemoCall.table(results))
         let good = results.allSatisfy { $0.decision == expect }
-        print(good ? "   every call: \(expect.rawValue) as expected\n" : "   UNEXPECTED: wanted \(expect.rawValue) for every call\n")
+        say(good ? "   every call: \(expect.rawValue) as expected\n" : "   UNEXPECTED: wanted \(expect.rawValue) for every call\n")
         return good
     }
 
@@ -139,4 +139,10 @@ func unblockTerminationSignals() {
     sigaddset(&set, SIGINT)
     pthread_sigmask(SIG_UNBLOCK, &set, nil)
     #endif
+}
+
+/// Prints a line and flushes it at once, also into a pipe or file (scripts wait for lines).
+func say(_ text: String) {
+    print(text)
+    fflush(nil)
 }

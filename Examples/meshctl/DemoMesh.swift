@@ -59,7 +59,7 @@ final class DemoMesh: Sendable {
         let ip = try await waitForPorts(istiodPorts, process: istiod)
         ports.withLock { $0.istiod = ip }
         try await waitReady(istiod, host: "127.0.0.1", port: ip["http"]!, path: "/ready")
-        print(row("istiod", "ready", "xDS 127.0.0.1:\(ip["grpc"]!) · CA+xDS/TLS 127.0.0.1:\(ip["grpc-tls"]!) · monitoring 127.0.0.1:\(ip["http"]!)"))
+        say(row("istiod", "ready", "xDS 127.0.0.1:\(ip["grpc"]!) · CA+xDS/TLS 127.0.0.1:\(ip["grpc-tls"]!) · monitoring 127.0.0.1:\(ip["http"]!)"))
 
         var ztunnels: [(DemoTopology.Node, ChildProcess)] = []
         for node in topology.nodes {
@@ -79,21 +79,27 @@ final class DemoMesh: Sendable {
             ports.withLock { $0.ztunnels[node.name] = bound }
             ztunnels.append((node, child))
         }
+        var apps: [(ChildProcess, String, Int)] = []
         for app in topology.apps {
             for port in app.ports {
-                _ = try spawn("app-\(app.name)-\(port)", "echo", ["--listen", "\(app.ip):\(port)", "--name", app.name])
+                let child = try spawn("app-\(app.name)-\(port)", "echo", ["--listen", "\(app.ip):\(port)", "--name", app.name])
+                apps.append((child, app.ip, port))
             }
+        }
+        // The apps listen before any call is made (directly, not through the mesh).
+        for (child, ip, port) in apps {
+            try await waitReady(child, host: ip, port: port, path: "/ready")
         }
         for (node, child) in ztunnels {
             let bound = ports.withLock { $0.ztunnels[node.name]! }
             try await waitReady(child, host: node.ip, port: bound["readiness"]!, path: "/healthz/ready")
-            print(row("ztunnel \(node.name)", "ready", "node \(node.ip) · SOCKS5 :\(bound["socks5"]!) · HBONE :15008 on each local pod · admin :\(bound["admin"]!)"))
+            say(row("ztunnel \(node.name)", "ready", "node \(node.ip) · SOCKS5 :\(bound["socks5"]!) · HBONE :15008 on each local pod · admin :\(bound["admin"]!)"))
         }
         for app in topology.apps {
-            print(row("app \(app.namespace)/\(app.name)", "up", "\(app.ip):\(app.ports.map(String.init).joined(separator: ",")) on \(app.node) as \(app.spiffeID)"))
+            say(row("app \(app.namespace)/\(app.name)", "up", "\(app.ip):\(app.ports.map(String.init).joined(separator: ",")) on \(app.node) as \(app.spiffeID)"))
         }
         for client in topology.clients {
-            print(row("client \(client.namespace)/\(client.name)", "-", "calls from \(client.ip) on \(client.node) as \(client.spiffeID)"))
+            say(row("client \(client.namespace)/\(client.name)", "-", "calls from \(client.ip) on \(client.node) as \(client.spiffeID)"))
         }
     }
 

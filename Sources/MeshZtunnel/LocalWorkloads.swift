@@ -23,9 +23,23 @@ actor LocalWorkloads {
     }
 
     struct InboundEntry {
-        let workload: Istio_Workload_Workload
+        let listener: ListenerKey
         let server: HBONEServer?
         let identity: SpiffeID
+    }
+
+    /// What an inbound listener is built from; any other change to a workload (its status, the
+    /// policies it lists, labels) applies to the running listener without restarting it.
+    struct ListenerKey: Hashable {
+        var address: Data
+        var identity: SpiffeID?
+        var applicationTunnel: Istio_Workload_ApplicationTunnel?
+
+        init(_ w: Istio_Workload_Workload) {
+            address = w.addresses.first ?? Data()
+            identity = ProxyState.identity(of: w)
+            applicationTunnel = w.hasApplicationTunnel ? w.applicationTunnel : nil
+        }
     }
 
     private let configuration: ZtunnelConfiguration
@@ -68,7 +82,7 @@ actor LocalWorkloads {
         let wanted = Dictionary(
             workloads.filter { $0.tunnelProtocol == .hbone && !$0.addresses.isEmpty }.map { ($0.uid, $0) },
             uniquingKeysWith: { a, _ in a })
-        for (uid, entry) in inbound where wanted[uid] == nil || wanted[uid] != entry.workload {
+        for (uid, entry) in inbound where wanted[uid].map(ListenerKey.init) != entry.listener {
             await release(uid: uid, entry: entry)
         }
         for (uid, workload) in wanted.sorted(by: { $0.key < $1.key }) where inbound[uid] == nil {
@@ -93,7 +107,7 @@ actor LocalWorkloads {
                 metadata: ["uid": "\(workload.uid)", "address": "\(ip.authority(port: UInt16(configuration.ports.hbone)))", "error": "\(error)"])
             server = nil
         }
-        inbound[workload.uid] = InboundEntry(workload: workload, server: server, identity: identity)
+        inbound[workload.uid] = InboundEntry(listener: ListenerKey(workload), server: server, identity: identity)
         logger.info("serving local workload", metadata: ["uid": "\(workload.uid)", "identity": "\(identity)", "ip": "\(ip)"])
     }
 
@@ -164,26 +178,25 @@ actor LocalWorkloads {
                 return .connect(address)
             },
             authorizer: state.authorizer.hboneAuthorizer,
-            metricLabels: { info, labels in
-                labels.destinationWorkload = workload.workloadName.isEmpty ? workload.name : workload.workloadName
-                labels.destinationWorkloadNamespace = workload.namespace
-                labels.destinationCanonicalService = workload.canonicalName.isEmpty ? L4Constants.unknownLabel : workload.canonicalName
-                labels.destinationCanonicalRevision = workload.canonicalRevision.isEmpty ? L4Constants.unknownLabel : workload.canonicalRevision
-                labels.destinationApp = labels.destinationCanonicalService
-                labels.destinationVersion = labels.destinationCanonicalRevision
-                labels.destinationCluster = workload.clusterID.isEmpty ? L4Constants.unknownLabel : workload.clusterID
+            metricLabels: { [uid = workload.uid] info, labels in
+                // The workload as xDS describes it now (labels may change while the listener runs).
+                let workload = state.read { $0.workload(uid: uid) } ?? workload
+                MetricLabeling.destination(workload, into: &labels)
                 if let source = info.source.ipAddress.flatMap(IPAddressBytes.init),
                     let peer = state.read({ $0.workload(ip: source) })
                 {
-                    labels.sourceWorkload = peer.workloadName.isEmpty ? peer.name : peer.workloadName
-                    if !peer.canonicalName.isEmpty {
-                        labels.sourceCanonicalService = peer.canonicalName
-                        labels.sourceApp = peer.canonicalName
-                    }
-                    if !peer.canonicalRevision.isEmpty {
-                        labels.sourceCanonicalRevision = peer.canonicalRevision
-                        labels.sourceVersion = peer.canonicalRevision
-                    }
+                    MetricLabeling.source(peer, into: &labels)
+                }
+                // The service the client addressed, when the tunnel's target names one, else the
+                // workload's only service (with several, the receiver cannot tell which one).
+                if case .hostname(let host, _) = info.target,
+                    let service = state.read({ $0.allServices.first { $0.hostname == host } })
+                {
+                    MetricLabeling.service(service, into: &labels)
+                } else if workload.services.count == 1, let key = workload.services.keys.first,
+                    let service = state.read({ s in s.allServices.first { "\($0.namespace)/\($0.hostname)" == key } })
+                {
+                    MetricLabeling.service(service, into: &labels)
                 }
             },
             logger: logger)

@@ -33,14 +33,21 @@ struct OutboundConnectorFactory: Sendable {
         }
         logger.debug("outbound", metadata: ["source": "\(source.uid)", "route": "\(route)"])
         switch route {
-        case .hbone(let proxy, let target, let identities, _):
+        case .hbone(let proxy, let target, let identities, let destinationUID):
             guard let identity = ProxyState.identity(of: source), let client = await workloads.client(for: identity) else {
                 throw OutboundFailure(.general, "no HBONE client for \(source.uid) yet")
             }
             do {
+                let service = state.read { $0.service(vip: destinationIP) }
+                let destinationWorkload = destinationUID.flatMap { uid in state.read { $0.workload(uid: uid) } }
                 let tunnel = try await client.openChannel(
                     to: .address(try Self.socketAddress(target)), via: try Self.socketAddress(proxy),
-                    expectedIdentities: identities, source: request.source)
+                    expectedIdentities: identities, source: request.source
+                ) { labels in
+                    MetricLabeling.source(source, into: &labels)
+                    if let destinationWorkload { MetricLabeling.destination(destinationWorkload, into: &labels) }
+                    if let service { MetricLabeling.service(service, into: &labels) }
+                }
                 return tunnel.channel
             } catch let error as HBONEError {
                 throw Self.failure(error)

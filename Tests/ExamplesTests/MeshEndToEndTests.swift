@@ -145,7 +145,9 @@ private let denyClient = """
 
     func ready(_ mesh: Mesh) async -> Bool {
         await eventuallyTrue(timeout: .seconds(60)) {
-            var all = true
+            // The app listens (asked directly, not through the mesh) …
+            var all = (try? Curl.get("http://\(echoIP):8080/ready", timeout: 2))?.exitCode == 0
+            // … and both ztunnels are ready.
             for (node, z) in mesh.ztunnels {
                 let ip = node == "node-a" ? nodeA : nodeB
                 let r = try? Curl.get("http://\(ip):\(z.ports["readiness"]!)/healthz/ready", timeout: 2)
@@ -181,8 +183,19 @@ private let denyClient = """
         let statsA = try Curl.get("http://\(nodeA):\(mesh.ztunnels["node-a"]!.ports["stats"]!)/stats/prometheus")
         let statsB = try Curl.get("http://\(nodeB):\(mesh.ztunnels["node-b"]!.ports["stats"]!)/stats/prometheus")
         let opened = "istio_tcp_connections_opened_total"
-        #expect(statsA.body.split(separator: "\n").contains { $0.hasPrefix(opened) && $0.contains("reporter=\"source\"") && $0.contains("destination_principal=\"spiffe://cluster.local/ns/demo/sa/echo\"") }, "\(statsA.body)")
-        #expect(statsB.body.split(separator: "\n").contains { $0.hasPrefix(opened) && $0.contains("reporter=\"destination\"") && $0.contains("source_principal=\"spiffe://cluster.local/ns/demo/sa/client\"") }, "\(statsB.body)")
+        // Istio's labels from what xDS says about both ends (and the service the client addressed).
+        let sourceSide = [
+            "reporter=\"source\"", "destination_principal=\"spiffe://cluster.local/ns/demo/sa/echo\"",
+            "source_workload=\"client-0\"", "destination_workload=\"echo-0\"",
+            "destination_service=\"echo.demo.svc.cluster.local\"", "connection_security_policy=\"mutual_tls\"",
+        ]
+        let destinationSide = [
+            "reporter=\"destination\"", "source_principal=\"spiffe://cluster.local/ns/demo/sa/client\"",
+            "source_workload=\"client-0\"", "destination_workload=\"echo-0\"", "destination_app=\"echo\"",
+            "destination_service=\"echo.demo.svc.cluster.local\"",
+        ]
+        #expect(statsA.body.split(separator: "\n").contains { line in line.hasPrefix(opened) && sourceSide.allSatisfy { line.contains($0) } }, "\(statsA.body)")
+        #expect(statsB.body.split(separator: "\n").contains { line in line.hasPrefix(opened) && destinationSide.allSatisfy { line.contains($0) } }, "\(statsB.body)")
         #expect(statsB.body.contains("istio_tcp_received_bytes_total"))
 
         // Each ztunnel holds the certificate of its own workload only.

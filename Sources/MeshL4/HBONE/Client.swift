@@ -121,11 +121,16 @@ public final class HBONEClient: Sendable {
 
     /// Opens a tunnel like ``open(to:via:expectedIdentities:source:)`` and returns the stream's
     /// channel itself, with reads off, for relaying without copies through async sequences.
+    /// - Parameter metricLabels: fills this tunnel's metric labels (the source and destination
+    ///   workloads and service a node proxy knows per connection), after the client's own
+    ///   ``Configuration/metricLabels``.
     public func openChannel(
-        to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil
+        to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil,
+        metricLabels: (@Sendable (inout TCPMetricLabels) -> Void)? = nil
     ) async throws(HBONEError) -> HBONEChannel {
         let (channel, identity) = try await openStream(
-            target: destination, proxy: proxy, expected: expectedIdentities, source: source, autoRead: false
+            target: destination, proxy: proxy, expected: expectedIdentities, source: source, autoRead: false,
+            labels: metricLabels
         ) { $0 }
         return HBONEChannel(channel: channel, peerIdentity: identity)
     }
@@ -148,6 +153,7 @@ public final class HBONEClient: Sendable {
 
     private func openStream<Output: Sendable>(
         target: HBONETarget, proxy: SocketAddress, expected: [SpiffeID], source: SocketAddress?, autoRead: Bool,
+        labels fill: (@Sendable (inout TCPMetricLabels) -> Void)? = nil,
         initializer: @escaping @Sendable (any Channel) throws -> Output
     ) async throws(HBONEError) -> (Output, SpiffeID) {
         guard let snapshot = credentials.current else { throw .noCertificate }
@@ -179,6 +185,7 @@ public final class HBONEClient: Sendable {
         var labels = TCPMetricLabels(reporter: .source)
         labels.setIdentities(source: snapshot.certificate.identity, destination: connection.peerIdentity)
         configuration.metricLabels?(&labels)
+        fill?(&labels)
         let metricLabels = labels
         let accessLogger = configuration.accessLogger
         let peerIdentity = connection.peerIdentity
