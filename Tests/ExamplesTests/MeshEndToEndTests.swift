@@ -228,10 +228,14 @@ private let denyClient = """
         try FileManager.default.removeItem(at: mesh.config.appendingPathComponent("deny.yaml"))
         #expect(await eventuallyTrue(timeout: .seconds(5)) { (try? callEcho(mesh, timeout: 2))?.exitCode == 0 })
 
-        // istiod dies: the data path keeps working on what the ztunnels have.
+        // istiod dies: open connections and new ones keep working on what the ztunnels have.
+        let open = try HeldConnection(
+            source: clientIP, proxyIP: nodeA, proxyPort: mesh.ztunnels["node-a"]!.ports["socks5"]!, destination: vip, port: 80)
+        #expect(try open.get("/before").contains("\"app\":\"echo-0\""))
         let ports = mesh.istiod.ports
         mesh.istiod.stop()
         for _ in 0..<3 { #expect(try callEcho(mesh).exitCode == 0, "call failed while istiod was down") }
+        #expect(try open.get("/during").contains("\"path\":\"/during\""), "an open connection broke when istiod died")
 
         // istiod comes back (same ports, same CA directory): the ztunnels resync and follow new policy.
         mesh.istiod = try startIstiod(scratch: mesh.scratch, config: mesh.config, ports: ports)
@@ -239,6 +243,7 @@ private let denyClient = """
             let syncz = (try? Curl.get("http://127.0.0.1:\(ports["http"]!)/debug/syncz", timeout: 2))?.body ?? ""
             return syncz.contains("ztunnel-node-a") && syncz.contains("ztunnel-node-b")
         }, "ztunnels did not reconnect\n\(mesh.logs())")
+        #expect(try open.get("/after").contains("\"path\":\"/after\""), "an open connection broke when istiod came back")
         try denyClient.write(to: mesh.config.appendingPathComponent("deny.yaml"), atomically: true, encoding: .utf8)
         #expect(await eventuallyTrue(timeout: .seconds(10)) { (try? callEcho(mesh, timeout: 2))?.exitCode ?? 0 != 0 },
             "policy after istiod restart not enforced\n\(mesh.logs())")
