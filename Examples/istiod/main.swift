@@ -111,6 +111,14 @@ struct Istiod: AsyncParsableCommand {
         let ports = PortsRecorder(path: portsFile)
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await registry.run(into: model) }
+            group.addTask {
+                try await debug.serve(host: host, port: httpPort) { ports.record("http", $0) }
+            }
+            // Serve xDS only once the registry has synced, as istiod waits for its informers: a
+            // proxy reconnecting to a restarted istiod must never take a partial (empty) state
+            // for removals of everything it has.
+            while !model.isReady { try await Task.sleep(for: .milliseconds(20)) }
+            controller.sync()
             group.addTask { await controller.run() }
             for (name, transport) in [("grpc", plaintext), ("grpc-tls", tls)] {
                 group.addTask { try await GRPCServer(transport: transport, services: services).serve() }
@@ -118,9 +126,6 @@ struct Istiod: AsyncParsableCommand {
                     let address = try await transport.listeningAddress
                     ports.record(name, address.ipv4?.port ?? 0)
                 }
-            }
-            group.addTask {
-                try await debug.serve(host: host, port: httpPort) { ports.record("http", $0) }
             }
             logger.info(
                 "istiod starting", metadata: ["config": "\(kubeconfig ?? configDir ?? ".")", "ca": "\(caDir)"])

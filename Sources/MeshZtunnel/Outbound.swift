@@ -42,7 +42,7 @@ struct OutboundConnectorFactory: Sendable {
                 let destinationWorkload = destinationUID.flatMap { uid in state.read { $0.workload(uid: uid) } }
                 let tunnel = try await client.openChannel(
                     to: .address(try Self.socketAddress(target)), via: try Self.socketAddress(proxy),
-                    expectedIdentities: identities, source: request.source
+                    expectedIdentities: identities, source: request.source, on: request.eventLoop
                 ) { labels in
                     MetricLabeling.source(source, into: &labels)
                     if let destinationWorkload { MetricLabeling.destination(destinationWorkload, into: &labels) }

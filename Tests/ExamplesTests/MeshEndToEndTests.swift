@@ -163,6 +163,16 @@ private let denyClient = """
             timeout: timeout)
     }
 
+    /// Runs one step; a failure names the step and carries the processes' logs.
+    func step<T>(_ name: String, _ mesh: Mesh, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            Issue.record("\(name): \(error)\n\(mesh.logs())")
+            throw error
+        }
+    }
+
     @Test func trafficThroughTwoZtunnelsCarriesIdentityAndPolicyAndSurvivesIstiodRestart() async throws {
         let mesh = try startMesh()
         defer {
@@ -205,9 +215,12 @@ private let denyClient = """
         #expect(!dumpA.contains("\"identity\" : \"spiffe://cluster.local/ns/demo/sa/echo\""))
 
         // A connection held open across the policy change (keep-alive HTTP through the mesh).
-        let held = try HeldConnection(
-            source: clientIP, proxyIP: nodeA, proxyPort: mesh.ztunnels["node-a"]!.ports["socks5"]!, destination: vip, port: 80)
-        #expect(try held.get("/held").contains("\"peerIdentity\":\"spiffe://cluster.local/ns/demo/sa/client\""))
+        let held = try step("open a held connection", mesh) {
+            try HeldConnection(
+                source: clientIP, proxyIP: nodeA, proxyPort: mesh.ztunnels["node-a"]!.ports["socks5"]!, destination: vip, port: 80)
+        }
+        #expect(try step("request on the held connection", mesh) { try held.get("/held") }
+            .contains("\"peerIdentity\":\"spiffe://cluster.local/ns/demo/sa/client\""))
 
         // A DENY policy blocks the next connection within 2 s; the app never sees it.
         try denyClient.write(to: mesh.config.appendingPathComponent("deny.yaml"), atomically: true, encoding: .utf8)
@@ -229,13 +242,15 @@ private let denyClient = """
         #expect(await eventuallyTrue(timeout: .seconds(5)) { (try? callEcho(mesh, timeout: 2))?.exitCode == 0 })
 
         // istiod dies: open connections and new ones keep working on what the ztunnels have.
-        let open = try HeldConnection(
-            source: clientIP, proxyIP: nodeA, proxyPort: mesh.ztunnels["node-a"]!.ports["socks5"]!, destination: vip, port: 80)
-        #expect(try open.get("/before").contains("\"app\":\"echo-0\""))
+        let open = try step("open a connection before istiod dies", mesh) {
+            try HeldConnection(
+                source: clientIP, proxyIP: nodeA, proxyPort: mesh.ztunnels["node-a"]!.ports["socks5"]!, destination: vip, port: 80)
+        }
+        #expect(try step("request before istiod dies", mesh) { try open.get("/before") }.contains("\"app\":\"echo-0\""))
         let ports = mesh.istiod.ports
         mesh.istiod.stop()
         for _ in 0..<3 { #expect(try callEcho(mesh).exitCode == 0, "call failed while istiod was down") }
-        #expect(try open.get("/during").contains("\"path\":\"/during\""), "an open connection broke when istiod died")
+        #expect(try step("request while istiod is down", mesh) { try open.get("/during") }.contains("\"path\":\"/during\""))
 
         // istiod comes back (same ports, same CA directory): the ztunnels resync and follow new policy.
         mesh.istiod = try startIstiod(scratch: mesh.scratch, config: mesh.config, ports: ports)
@@ -243,7 +258,7 @@ private let denyClient = """
             let syncz = (try? Curl.get("http://127.0.0.1:\(ports["http"]!)/debug/syncz", timeout: 2))?.body ?? ""
             return syncz.contains("ztunnel-node-a") && syncz.contains("ztunnel-node-b")
         }, "ztunnels did not reconnect\n\(mesh.logs())")
-        #expect(try open.get("/after").contains("\"path\":\"/after\""), "an open connection broke when istiod came back")
+        #expect(try step("request after istiod is back", mesh) { try open.get("/after") }.contains("\"path\":\"/after\""))
         try denyClient.write(to: mesh.config.appendingPathComponent("deny.yaml"), atomically: true, encoding: .utf8)
         #expect(await eventuallyTrue(timeout: .seconds(10)) { (try? callEcho(mesh, timeout: 2))?.exitCode ?? 0 != 0 },
             "policy after istiod restart not enforced\n\(mesh.logs())")

@@ -124,13 +124,15 @@ public final class HBONEClient: Sendable {
     /// - Parameter metricLabels: fills this tunnel's metric labels (the source and destination
     ///   workloads and service a node proxy knows per connection), after the client's own
     ///   ``Configuration/metricLabels``.
+    /// - Parameter eventLoop: run the tunnel's connection on this loop (pooled per loop), e.g. the
+    ///   loop of the socket it will be relayed to, so that relaying never hops between threads.
     public func openChannel(
         to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil,
-        metricLabels: (@Sendable (inout TCPMetricLabels) -> Void)? = nil
+        on eventLoop: (any EventLoop)? = nil, metricLabels: (@Sendable (inout TCPMetricLabels) -> Void)? = nil
     ) async throws(HBONEError) -> HBONEChannel {
         let (channel, identity) = try await openStream(
             target: destination, proxy: proxy, expected: expectedIdentities, source: source, autoRead: false,
-            labels: metricLabels
+            eventLoop: eventLoop, labels: metricLabels
         ) { $0 }
         return HBONEChannel(channel: channel, peerIdentity: identity)
     }
@@ -153,23 +155,25 @@ public final class HBONEClient: Sendable {
 
     private func openStream<Output: Sendable>(
         target: HBONETarget, proxy: SocketAddress, expected: [SpiffeID], source: SocketAddress?, autoRead: Bool,
-        labels fill: (@Sendable (inout TCPMetricLabels) -> Void)? = nil,
+        eventLoop preferred: (any EventLoop)? = nil, labels fill: (@Sendable (inout TCPMetricLabels) -> Void)? = nil,
         initializer: @escaping @Sendable (any Channel) throws -> Output
     ) async throws(HBONEError) -> (Output, SpiffeID) {
         guard let snapshot = credentials.current else { throw .noCertificate }
         guard !expected.isEmpty else {
             throw .serverIdentityMismatch(expected: [], presented: "(no expected identity was given)")
         }
-        let key = HBONEConnectionPool.Key(source: snapshot.certificate.identity, expected: expected, proxy: proxy)
+        let key = HBONEConnectionPool.Key(
+            source: snapshot.certificate.identity, expected: expected, proxy: proxy,
+            eventLoop: preferred.map { ObjectIdentifier($0) })
         let pooled = configuration.pooling
         let connection: HBONEConnection
         do {
             if pooled {
                 connection = try await pool.checkout(key) { id in
-                    try await self.dial(key: key, id: id, snapshot: snapshot, pooled: true)
+                    try await self.dial(key: key, id: id, snapshot: snapshot, pooled: true, on: preferred)
                 }
             } else {
-                connection = try await dial(key: key, id: 0, snapshot: snapshot, pooled: false)
+                connection = try await dial(key: key, id: 0, snapshot: snapshot, pooled: false, on: preferred)
             }
         } catch {
             throw Self.typed(error)
@@ -239,9 +243,10 @@ public final class HBONEClient: Sendable {
     }
 
     private func dial(
-        key: HBONEConnectionPool.Key, id: Int, snapshot: HBONECredentials.Snapshot, pooled: Bool
+        key: HBONEConnectionPool.Key, id: Int, snapshot: HBONECredentials.Snapshot, pooled: Bool,
+        on preferred: (any EventLoop)? = nil
     ) async throws(HBONEError) -> HBONEConnection {
-        let eventLoop = group.next()
+        let eventLoop = preferred ?? group.next()
         let handshake = eventLoop.makePromise(of: SpiffeID.self)
         let settings = eventLoop.makePromise(of: Int?.self)
         let outcome = PeerVerificationOutcome()

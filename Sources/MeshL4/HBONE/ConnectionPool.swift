@@ -63,12 +63,16 @@ public final class HBONEConnectionPool: Sendable {
         public var expected: [SpiffeID]
         /// The HBONE proxy (IP:15008).
         public var proxy: SocketAddress
+        /// The event loop the connection must live on, when the caller asked for one: a relay
+        /// whose two sides share a loop never hops between threads. Nil: any loop.
+        public var eventLoop: ObjectIdentifier?
 
         /// Creates a key.
-        public init(source: SpiffeID, expected: [SpiffeID], proxy: SocketAddress) {
+        public init(source: SpiffeID, expected: [SpiffeID], proxy: SocketAddress, eventLoop: ObjectIdentifier? = nil) {
             self.source = source
             self.expected = expected.sorted { $0.description < $1.description }
             self.proxy = proxy
+            self.eventLoop = eventLoop
         }
     }
 
