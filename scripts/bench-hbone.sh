@@ -6,8 +6,10 @@
 #
 # Environment: BENCH_SECONDS (iperf3 duration, default 5), BENCH_REPEATS (default 3),
 # BENCH_SETUP_COUNT (default 1000), BENCH_IDLE_TUNNELS (default 10000).
-# STATUS (2026-11-27): builds and starts every process, but tunnels through our originator
-# (hbone-bench originator) do not complete yet, so no numbers have been measured.
+# STATUS (2026-11-27, third session): throughput runs (ours 3.8–4.3 vs Envoy 4.4–4.8 Gbit/s here).
+# The setup phase exposes a bug: after about 200 sequential tunnels over one pooled connection our
+# originator's next tunnel is reset (errno 104), so "ours pooled" fails; each setup run is bounded
+# (3 s receive timeout) and reported as failed instead of hanging.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -200,10 +202,12 @@ done
 RAW_M=$(median "${RAW[@]}"); ENV_M=$(median "${ENV[@]}"); OURS_M=$(median "${OURS[@]}")
 
 echo "== tunnel setup: $SETUP_COUNT sequential connect + 1-byte echo =="
-ENV_POOLED=$("$BIN" setup "$ENV_O_ECHO" "$SETUP_COUNT")
-OUR_POOLED=$("$BIN" setup "$OUR_O_ECHO" "$SETUP_COUNT")
-ENV_NEW=$("$BIN" setup "$ENV_O_ECHO_NEW" "$SETUP_COUNT")
-OUR_NEW=$("$BIN" setup "$OUR_O_ECHO_NEW" "$SETUP_COUNT")
+# A failing run is reported by name and the others still run.
+setup_run() { "$BIN" setup "$2" "$SETUP_COUNT" || { echo "$1 setup failed" >&2; echo "p50_us=failed p99_us=failed"; }; }
+ENV_POOLED=$(setup_run "envoy pooled" "$ENV_O_ECHO")
+OUR_POOLED=$(setup_run "ours pooled" "$OUR_O_ECHO")
+ENV_NEW=$(setup_run "envoy unpooled" "$ENV_O_ECHO_NEW")
+OUR_NEW=$(setup_run "ours unpooled" "$OUR_O_ECHO_NEW")
 echo "envoy pooled:   $ENV_POOLED"; echo "ours  pooled:   $OUR_POOLED"
 echo "envoy unpooled: $ENV_NEW"; echo "ours  unpooled: $OUR_NEW"
 

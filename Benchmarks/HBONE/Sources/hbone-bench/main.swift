@@ -167,6 +167,8 @@ func setup(_ port: Int, _ count: Int) throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)  // a stuck tunnel fails the run instead of hanging it
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
@@ -174,7 +176,7 @@ func setup(_ port: Int, _ count: Int) throws {
         var byte: UInt8 = 0x2A
         guard send(fd, &byte, 1, 0) == 1 else { fail("send failed: \(errno)") }
         var back: UInt8 = 0
-        guard recv(fd, &back, 1, 0) == 1, back == 0x2A else { fail("no echo (errno \(errno))") }
+        guard recv(fd, &back, 1, 0) == 1, back == 0x2A else { fail("no echo on tunnel \(index + 1) (errno \(errno))") }
         var end = timespec()
         clock_gettime(CLOCK_MONOTONIC, &end)
         close(fd)
