@@ -179,25 +179,19 @@ actor LocalWorkloads {
             },
             authorizer: state.authorizer.hboneAuthorizer,
             metricLabels: { [uid = workload.uid] info, labels in
-                // The workload as xDS describes it now (labels may change while the listener runs).
-                let workload = state.read { $0.workload(uid: uid) } ?? workload
-                MetricLabeling.destination(workload, into: &labels)
-                if let source = info.source.ipAddress.flatMap(IPAddressBytes.init),
-                    let peer = state.read({ $0.workload(ip: source) })
-                {
-                    MetricLabeling.source(peer, into: &labels)
+                // One lookup under the state's lock: the workload as xDS describes it now (labels
+                // may change while the listener runs), the caller, and the service — the workload's
+                // only one (with several the receiver cannot tell which; hostname targets never
+                // get here, the resolver refuses them).
+                let (current, peer, service) = state.read { proxy in
+                    let current = proxy.workload(uid: uid) ?? workload
+                    let peer = info.source.ipAddress.flatMap(IPAddressBytes.init).flatMap { proxy.workload(ip: $0) }
+                    let service = current.services.count == 1 ? current.services.keys.first.flatMap { proxy.service(key: $0) } : nil
+                    return (current, peer, service)
                 }
-                // The service the client addressed, when the tunnel's target names one, else the
-                // workload's only service (with several, the receiver cannot tell which one).
-                if case .hostname(let host, _) = info.target,
-                    let service = state.read({ $0.allServices.first { $0.hostname == host } })
-                {
-                    MetricLabeling.service(service, into: &labels)
-                } else if workload.services.count == 1, let key = workload.services.keys.first,
-                    let service = state.read({ s in s.allServices.first { "\($0.namespace)/\($0.hostname)" == key } })
-                {
-                    MetricLabeling.service(service, into: &labels)
-                }
+                MetricLabeling.destination(current, into: &labels)
+                if let peer { MetricLabeling.source(peer, into: &labels) }
+                if let service { MetricLabeling.service(service, into: &labels) }
             },
             logger: logger)
         if usesProxyProtocol {

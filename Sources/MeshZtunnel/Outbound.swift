@@ -24,22 +24,24 @@ struct OutboundConnectorFactory: Sendable {
             let port = request.destination.port
         else { throw OutboundFailure(.general, "not an IP connection") }
         let destination = OutboundRoute.Endpoint(ip: destinationIP, port: UInt16(truncatingIfNeeded: port))
-        let (source, route) = state.read { proxy in
+        // Everything this connection needs from the state, under one lock.
+        let (source, route, service, destinationWorkload) = state.read { proxy in
             let source = proxy.workload(ip: sourceIP)
-            return (source, proxy.route(from: source, to: destination))
+            let route = proxy.route(from: source, to: destination)
+            var target: Istio_Workload_Workload?
+            if case .hbone(_, _, _, let uid?) = route { target = proxy.workload(uid: uid) }
+            return (source, route, proxy.service(vip: destinationIP), target)
         }
         guard let source, source.node == nodeName else {
             throw OutboundFailure(.general, "source \(sourceIP) is not a workload on node \(nodeName)")
         }
         logger.debug("outbound", metadata: ["source": "\(source.uid)", "route": "\(route)"])
         switch route {
-        case .hbone(let proxy, let target, let identities, let destinationUID):
+        case .hbone(let proxy, let target, let identities, _):
             guard let identity = ProxyState.identity(of: source), let client = await workloads.client(for: identity) else {
                 throw OutboundFailure(.general, "no HBONE client for \(source.uid) yet")
             }
             do {
-                let service = state.read { $0.service(vip: destinationIP) }
-                let destinationWorkload = destinationUID.flatMap { uid in state.read { $0.workload(uid: uid) } }
                 let tunnel = try await client.openChannel(
                     to: .address(try Self.socketAddress(target)), via: try Self.socketAddress(proxy),
                     expectedIdentities: identities, source: request.source, on: request.eventLoop

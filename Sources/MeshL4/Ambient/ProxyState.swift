@@ -137,6 +137,9 @@ public struct ProxyState: Sendable {
     /// The workload with this uid.
     public func workload(uid: String) -> Istio_Workload_Workload? { workloads[uid] }
 
+    /// The service under its `namespace/hostname` key (the keys of `Workload.services`).
+    public func service(key: String) -> Istio_Workload_Service? { services[key] }
+
     /// The workload owning `ip` on this network.
     public func workload(ip: IPAddressBytes) -> Istio_Workload_Workload? {
         workloadByAddress["\(network)/\(ip.canonical)"].flatMap { workloads[$0] }
