@@ -26,7 +26,9 @@ struct ShortTunnelTests {
                 downstream.eventLoop.makeCompletedFuture {
                     try downstream.pipeline.syncOperations.addHandler(RelayInputHold())
                     downstream.eventLoop.makeFutureWithTask {
-                        try await client.openChannel(to: target, via: server, expectedIdentities: [serverID])
+                        // On the socket's loop, as ztunnel opens them.
+                        try await client.openChannel(
+                            to: target, via: server, expectedIdentities: [serverID], on: downstream.eventLoop)
                     }.flatMap { stream in
                         RelayHandler.join(downstream, stream.channel)
                     }.whenFailure { _ in downstream.close(promise: nil) }
@@ -71,7 +73,7 @@ struct ShortTunnelTests {
             try? await listener.close()
             #expect(failures.isEmpty, "\(failures.prefix(5))")
             #expect(pair.server.statistics.streamsReceived == 230)
-            #expect(pair.client.pool.snapshot.dials == 1)
+            #expect(pair.client.pool.snapshot.dials <= 2)  // one per event loop
         }
     }
 

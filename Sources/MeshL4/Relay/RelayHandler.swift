@@ -39,12 +39,20 @@ public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let a = first.eventLoop.submit { try install(on: first, partner: second) }
         let b = second.eventLoop.submit { try install(on: second, partner: first) }
         return a.and(b).flatMap { _ in
-            first.setOption(ChannelOptions.autoRead, value: true).and(
-                second.setOption(ChannelOptions.autoRead, value: true)
-            ).map { _ in
-                first.read()
-                second.read()
-            }
+            startReading(first).and(startReading(second)).map { _ in }
+        }
+    }
+
+    /// Turns `autoRead` on and asks for the first read, on the channel's own loop.
+    ///
+    /// An accepted socket can be joined before its registration with the event loop completes
+    /// (its tunnel opened faster than the acceptor's hop). A read asked of it then is only marked
+    /// pending and, because it is pending, activation does not ask again: the socket would never
+    /// be watched. So an inactive channel is left to start reading when it becomes active,
+    /// which `autoRead` does.
+    private static func startReading(_ channel: any Channel) -> EventLoopFuture<Void> {
+        channel.setOption(ChannelOptions.autoRead, value: true).hop(to: channel.eventLoop).map {
+            if channel.isActive { channel.read() }
         }
     }
 

@@ -137,8 +137,10 @@ func originator(_ server: SocketAddress, _ dir: String, _ listeners: [String]) a
                     try downstream.pipeline.syncOperations.addHandler(RelayInputHold())
                     let source = downstream.remoteAddress
                     downstream.eventLoop.makeFutureWithTask {
+                        // On the socket's loop, as ztunnel does: the relay never hops threads.
                         try await client.openChannel(
-                            to: target, via: server, expectedIdentities: [serverIdentity], source: source)
+                            to: target, via: server, expectedIdentities: [serverIdentity], source: source,
+                            on: downstream.eventLoop)
                     }.flatMap { stream in
                         RelayHandler.join(downstream, stream.channel)
                     }.whenFailure { _ in
