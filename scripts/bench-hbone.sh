@@ -187,18 +187,29 @@ for a in t o; do
   for _ in $(seq 1 200); do curl -s "http://127.0.0.1:$ADMIN/ready" | grep -q LIVE && break; sleep 0.05; done
 done
 
-gbps() { # port → Gbit/s received
-  timeout $((SECONDS_PER_RUN + 15)) iperf3 -c 127.0.0.1 -p "$1" -t "$SECONDS_PER_RUN" --connect-timeout 3000 -J 2>/dev/null |
-    python3 -c 'import json,sys; d=json.load(sys.stdin); print("%.2f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))'
+cpu_ticks() { local t=0; for pid in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$t"; }
+TICK=$(getconf CLK_TCK)
+# port [pids…] → "Gbit/s cpu-seconds-per-GB" (CPU of the given processes, user + system, per GB
+# received): on a shared 2-core machine throughput is bounded by everyone's CPU per byte, so the
+# pair's own CPU per byte is the steadier figure to compare.
+gbps() {
+  local port=$1; shift
+  local before=0; [[ $# -gt 0 ]] && before=$(cpu_ticks "$@")
+  local json; json=$(timeout $((SECONDS_PER_RUN + 15)) iperf3 -c 127.0.0.1 -p "$port" -t "$SECONDS_PER_RUN" --connect-timeout 3000 -J 2>/dev/null)
+  local after=0; [[ $# -gt 0 ]] && after=$(cpu_ticks "$@")
+  python3 -c 'import json,sys; d=json.loads(sys.argv[1])["end"]["sum_received"]; gb=d["bytes"]/1e9; print("%.2f %.3f" % (d["bits_per_second"]/1e9, (int(sys.argv[2])/int(sys.argv[3]))/gb))' "$json" "$((after - before))" "$TICK"
 }
-median() { python3 -c 'import sys,statistics; print("%.2f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
+median() { python3 -c 'import sys,statistics; print("%.3f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
 echo "== throughput: iperf3 single stream, ${SECONDS_PER_RUN}s x ${REPEATS}, interleaved =="
-RAW=(); ENV=(); OURS=()
+RAW=(); ENV=(); OURS=(); ENV_CPU=(); OURS_CPU=()
 for i in $(seq 1 "$REPEATS"); do
-  RAW+=("$(gbps "$IPERF")"); ENV+=("$(gbps "$ENV_O_IPERF")"); OURS+=("$(gbps "$OUR_O_IPERF")")
-  echo "run $i: raw ${RAW[-1]}  envoy ${ENV[-1]}  ours ${OURS[-1]} Gbit/s"
+  read -r g _ <<<"$(gbps "$IPERF")"; RAW+=("$g")
+  read -r g c <<<"$(gbps "$ENV_O_IPERF" "$ENV_O_PID" "$ENV_T_PID")"; ENV+=("$g"); ENV_CPU+=("$c")
+  read -r g c <<<"$(gbps "$OUR_O_IPERF" "$OUR_O_PID" "$OUR_T_PID")"; OURS+=("$g"); OURS_CPU+=("$c")
+  echo "run $i: raw ${RAW[-1]}  envoy ${ENV[-1]}  ours ${OURS[-1]} Gbit/s; pair CPU per GB: envoy ${ENV_CPU[-1]} s, ours ${OURS_CPU[-1]} s"
 done
+ENV_CPU_M=$(median "${ENV_CPU[@]}"); OURS_CPU_M=$(median "${OURS_CPU[@]}")
 RAW_M=$(median "${RAW[@]}"); ENV_M=$(median "${ENV[@]}"); OURS_M=$(median "${OURS[@]}")
 
 echo "== tunnel setup: $SETUP_COUNT sequential connect + 1-byte echo =="
@@ -227,14 +238,18 @@ echo "client: $IDLE_LINE"
 echo "server: rss_before_kb=$T_BEFORE rss_after_kb=$T_AFTER server_kb_per_tunnel=$SERVER_KB"
 
 p() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
-ratio() { python3 -c "print('%.2f' % ($1/$2))"; }
+ratio() { python3 -c "import sys
+try: print('%.2f' % (float(sys.argv[1])/float(sys.argv[2])))
+except ValueError: print('n/a')" "$1" "$2"; }
 echo
 echo "== summary (medians; same machine, same run) =="
 printf '%-34s %10s %10s %10s\n' "" raw envoy ours
 printf '%-34s %10s %10s %10s\n' "throughput Gbit/s" "$RAW_M" "$ENV_M" "$OURS_M"
+printf '%-34s %10s %10s %10s\n' "pair CPU s per GB relayed" "" "$ENV_CPU_M" "$OURS_CPU_M"
 printf '%-34s %10s %10s %10s\n' "setup pooled p50/p99 µs" "" "$(p p50_us "$ENV_POOLED")/$(p p99_us "$ENV_POOLED")" "$(p p50_us "$OUR_POOLED")/$(p p99_us "$OUR_POOLED")"
 printf '%-34s %10s %10s %10s\n' "setup unpooled p50/p99 µs" "" "$(p p50_us "$ENV_NEW")/$(p p99_us "$ENV_NEW")" "$(p p50_us "$OUR_NEW")/$(p p99_us "$OUR_NEW")"
 echo "ratios: ours/envoy throughput $(ratio "$OURS_M" "$ENV_M") (goal >= 1.25); ours/raw $(ratio "$OURS_M" "$RAW_M"); envoy/raw $(ratio "$ENV_M" "$RAW_M")"
+echo "        pair CPU per GB ours/envoy $(ratio "$OURS_CPU_M" "$ENV_CPU_M") (below 1: ours spends less CPU per byte)"
 echo "        setup p99 ours/envoy pooled $(ratio "$(p p99_us "$OUR_POOLED")" "$(p p99_us "$ENV_POOLED")") unpooled $(ratio "$(p p99_us "$OUR_NEW")" "$(p p99_us "$ENV_NEW")") (goal <= 1.00)"
 echo "        idle tunnel memory: client $(p client_kb_per_tunnel "$IDLE_LINE") KB + server $SERVER_KB KB per tunnel (goal < 16 KB)"
 echo "key exchange: Envoy 1.40 ↔ Envoy negotiates X25519MLKEM768 by default; ours (BoringSSL via NIOSSL) uses its default group (X25519)."

@@ -25,11 +25,10 @@ struct ShortTunnelTests {
             .childChannelInitializer { downstream in
                 downstream.eventLoop.makeCompletedFuture {
                     try downstream.pipeline.syncOperations.addHandler(RelayInputHold())
-                    downstream.eventLoop.makeFutureWithTask {
-                        // On the socket's loop, as ztunnel opens them.
-                        try await client.openChannel(
-                            to: target, via: server, expectedIdentities: [serverID], on: downstream.eventLoop)
-                    }.flatMap { stream in
+                    // On the socket's loop, without Swift concurrency when the pool has room.
+                    client.openChannelFuture(
+                        to: target, via: server, expectedIdentities: [serverID], on: downstream.eventLoop
+                    ).flatMap { stream in
                         RelayHandler.join(downstream, stream.channel)
                     }.whenFailure { _ in downstream.close(promise: nil) }
                 }
@@ -87,6 +86,30 @@ struct ShortTunnelTests {
             }
             #expect(pair.client.pool.snapshot.dials == 1)
             #expect(pair.server.statistics.connectionsAccepted == 1)
+        }
+    }
+
+    @Test("openChannelFuture reports a refusal as a typed error, on a new and on a pooled connection")
+    func futureRefusal() async throws {
+        try await withPair(server: { config in
+            config.authorizer = { info in info.target.port == 1 ? .deny(reason: "test") : .allow }
+        }) { pair in
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            let denied = HBONETarget.address(try SocketAddress(ipAddress: "127.0.0.1", port: 1))
+            for _ in 0..<2 {  // the first dials, the second reuses the pooled connection
+                await #expect(throws: HBONEError.rejected(status: 401)) {
+                    _ = try await pair.client.openChannelFuture(
+                        to: denied, via: pair.serverAddress, expectedIdentities: [serverID], on: loop
+                    ).get()
+                }
+            }
+            let stream = try await pair.client.openChannelFuture(
+                to: pair.backendTarget, via: pair.serverAddress, expectedIdentities: [serverID], on: loop
+            ).get()
+            #expect(stream.channel.eventLoop === loop)
+            #expect(stream.peerIdentity == serverID)
+            stream.channel.close(promise: nil)  // a reset of an open stream
+            #expect(pair.client.pool.snapshot.dials == 1)
         }
     }
 }

@@ -153,11 +153,36 @@ public final class HBONEClient: Sendable {
         return headers
     }
 
-    private func openStream<Output: Sendable>(
-        target: HBONETarget, proxy: SocketAddress, expected: [SpiffeID], source: SocketAddress?, autoRead: Bool,
-        eventLoop preferred: (any EventLoop)? = nil, labels fill: (@Sendable (inout TCPMetricLabels) -> Void)? = nil,
-        initializer: @escaping @Sendable (any Channel) throws -> Output
-    ) async throws(HBONEError) -> (Output, SpiffeID) {
+    /// Opens a tunnel like ``openChannel(to:via:expectedIdentities:source:on:metricLabels:)``,
+    /// as a future on `eventLoop`. When a pooled connection on that loop has a free stream, the
+    /// whole open runs on event loops, with no hop through Swift concurrency: the cheapest way
+    /// for a proxy that relays accepted sockets (pass the socket's loop).
+    public func openChannelFuture(
+        to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil,
+        on eventLoop: any EventLoop, metricLabels: (@Sendable (inout TCPMetricLabels) -> Void)? = nil
+    ) -> EventLoopFuture<HBONEChannel> {
+        let prepared: (HBONEConnectionPool.Key, HBONECredentials.Snapshot)
+        do {
+            prepared = try prepare(proxy: proxy, expected: expectedIdentities, eventLoop: eventLoop)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        if configuration.pooling, let connection = pool.checkoutIfAvailable(prepared.0) {
+            return startStream(
+                on: connection, pooled: true, snapshot: prepared.1, target: destination, source: source, autoRead: false,
+                labels: metricLabels
+            ) { $0 }.map { HBONEChannel(channel: $0.0, peerIdentity: $0.1) }.hop(to: eventLoop)
+        }
+        return eventLoop.makeFutureWithTask {
+            try await self.openChannel(
+                to: destination, via: proxy, expectedIdentities: expectedIdentities, source: source, on: eventLoop,
+                metricLabels: metricLabels)
+        }
+    }
+
+    private func prepare(
+        proxy: SocketAddress, expected: [SpiffeID], eventLoop preferred: (any EventLoop)?
+    ) throws(HBONEError) -> (HBONEConnectionPool.Key, HBONECredentials.Snapshot) {
         guard let snapshot = credentials.current else { throw .noCertificate }
         guard !expected.isEmpty else {
             throw .serverIdentityMismatch(expected: [], presented: "(no expected identity was given)")
@@ -165,6 +190,15 @@ public final class HBONEClient: Sendable {
         let key = HBONEConnectionPool.Key(
             source: snapshot.certificate.identity, expected: expected, proxy: proxy,
             eventLoop: preferred.map { ObjectIdentifier($0) })
+        return (key, snapshot)
+    }
+
+    private func openStream<Output: Sendable>(
+        target: HBONETarget, proxy: SocketAddress, expected: [SpiffeID], source: SocketAddress?, autoRead: Bool,
+        eventLoop preferred: (any EventLoop)? = nil, labels fill: (@Sendable (inout TCPMetricLabels) -> Void)? = nil,
+        initializer: @escaping @Sendable (any Channel) throws -> Output
+    ) async throws(HBONEError) -> (Output, SpiffeID) {
+        let (key, snapshot) = try prepare(proxy: proxy, expected: expected, eventLoop: preferred)
         let pooled = configuration.pooling
         let connection: HBONEConnection
         do {
@@ -178,13 +212,30 @@ public final class HBONEClient: Sendable {
         } catch {
             throw Self.typed(error)
         }
+        do {
+            return try await startStream(
+                on: connection, pooled: pooled, snapshot: snapshot, target: target, source: source, autoRead: autoRead,
+                labels: fill, initializer: initializer
+            ).get()
+        } catch {
+            throw Self.typed(error)
+        }
+    }
+
+    /// Sends the CONNECT on a new stream of `connection` (whose slot the caller holds) and
+    /// completes, on the connection's loop, once the server answered 200.
+    private func startStream<Output: Sendable>(
+        on connection: HBONEConnection, pooled: Bool, snapshot: HBONECredentials.Snapshot, target: HBONETarget,
+        source: SocketAddress?, autoRead: Bool, labels fill: (@Sendable (inout TCPMetricLabels) -> Void)?,
+        initializer: @escaping @Sendable (any Channel) throws -> Output
+    ) -> EventLoopFuture<(Output, SpiffeID)> {
+        let proxy = connection.key.proxy
         let pool = self.pool
         let release = ReleaseOnce {
             if pooled { pool.release(connection) } else { connection.channel.close(promise: nil) }
         }
         let eventLoop = connection.channel.eventLoop
         let response = eventLoop.makePromise(of: Void.self)
-        let output = eventLoop.makePromise(of: Output.self)
         let request = requestHeaders(target: target, source: source)
         var labels = TCPMetricLabels(reporter: .source)
         labels.setIdentities(source: snapshot.certificate.identity, destination: connection.peerIdentity)
@@ -222,16 +273,22 @@ public final class HBONEClient: Sendable {
                 try stream.pipeline.syncOperations.addHandler(handler)
                 try stream.pipeline.syncOperations.addHandler(codec)
                 stream.closeFuture.whenComplete { _ in release.run() }
-                output.succeed(try initializer(stream))
             }
         }
-        do {
-            _ = try await streamFuture.get()
-            try await response.futureResult.get()
-            return (try await output.futureResult.get(), peerIdentity)
-        } catch {
+        // One chain, so an async caller resumes once, not once per step. The caller's view of
+        // the stream (e.g. an async channel, which must be finished once made) is made only
+        // after the 200, synchronously as it arrives, before the stream reads any further.
+        return streamFuture.hop(to: eventLoop).flatMap { stream in
+            response.futureResult.flatMapThrowing {
+                do {
+                    return (try initializer(stream), peerIdentity)
+                } catch {
+                    stream.close(promise: nil)
+                    throw error
+                }
+            }
+        }.flatMapErrorThrowing { error in
             release.run()
-            output.fail(error)
             response.fail(error)
             throw Self.typed(error)
         }

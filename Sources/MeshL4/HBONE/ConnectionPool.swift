@@ -146,6 +146,26 @@ public final class HBONEConnectionPool: Sendable {
         case closed
     }
 
+    /// A pooled connection with a free stream slot (counted as taken), or nil when none has one
+    /// now (the caller then uses ``checkout(_:dial:)``, which waits for or makes a dial).
+    func checkoutIfAvailable(_ key: Key) -> HBONEConnection? {
+        let now = NIODeadline.now()
+        return state.withLock { state in
+            state.closed ? nil : Self.takeSlot(&state, key, limit: configuration.maxStreamsPerConnection, now: now)
+        }
+    }
+
+    private static func takeSlot(_ state: inout State, _ key: Key, limit: Int, now: NIODeadline) -> HBONEConnection? {
+        guard var entry = state.entries[key] else { return nil }
+        guard let (id, _) = entry.slots.first(where: { $0.value.usable && $0.value.active < min(limit, $0.value.peerMaxStreams ?? limit) })
+        else { return nil }
+        entry.slots[id]!.active += 1
+        entry.slots[id]!.lastCheckout = now
+        let connection = entry.slots[id]!.connection
+        state.entries[key] = entry
+        return connection
+    }
+
     /// A connection with a free stream slot (counted as taken), dialing one when needed.
     func checkout(
         _ key: Key, dial: @Sendable (_ id: Int) async throws -> HBONEConnection
@@ -154,15 +174,10 @@ public final class HBONEConnectionPool: Sendable {
             let now = NIODeadline.now()
             let action: Action = state.withLock { state in
                 if state.closed { return .closed }
-                var entry = state.entries[key, default: Entry()]
-                let limit = configuration.maxStreamsPerConnection
-                if let (id, _) = entry.slots.first(where: { $0.value.usable && $0.value.active < min(limit, $0.value.peerMaxStreams ?? limit) }) {
-                    entry.slots[id]!.active += 1
-                    entry.slots[id]!.lastCheckout = now
-                    let connection = entry.slots[id]!.connection
-                    state.entries[key] = entry
+                if let connection = Self.takeSlot(&state, key, limit: configuration.maxStreamsPerConnection, now: now) {
                     return .use(connection)
                 }
+                var entry = state.entries[key, default: Entry()]
                 if let dialing = entry.dialing { return .wait(dialing) }
                 let promise = eventLoop.makePromise(of: Void.self)
                 entry.dialing = promise.futureResult

@@ -136,12 +136,12 @@ func originator(_ server: SocketAddress, _ dir: String, _ listeners: [String]) a
                 downstream.eventLoop.makeCompletedFuture {
                     try downstream.pipeline.syncOperations.addHandler(RelayInputHold())
                     let source = downstream.remoteAddress
-                    downstream.eventLoop.makeFutureWithTask {
-                        // On the socket's loop, as ztunnel does: the relay never hops threads.
-                        try await client.openChannel(
-                            to: target, via: server, expectedIdentities: [serverIdentity], source: source,
-                            on: downstream.eventLoop)
-                    }.flatMap { stream in
+                    // On the socket's loop: the relay never hops threads, and a pooled open
+                    // never goes through Swift concurrency.
+                    client.openChannelFuture(
+                        to: target, via: server, expectedIdentities: [serverIdentity], source: source,
+                        on: downstream.eventLoop
+                    ).flatMap { stream in
                         RelayHandler.join(downstream, stream.channel)
                     }.whenFailure { _ in
                         downstream.close(promise: nil)
