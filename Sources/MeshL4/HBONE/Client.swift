@@ -137,6 +137,9 @@ public final class HBONEClient: Sendable {
         return HBONEChannel(channel: channel, peerIdentity: identity)
     }
 
+    /// The credentials in use now (tests look at their verified-chain cache).
+    var credentialsSnapshot: HBONECredentials.Snapshot? { credentials.current }
+
     /// Closes every pooled connection; later opens fail with ``HBONEError/shutDown``.
     public func shutdown() async {
         await pool.close()
@@ -310,6 +313,7 @@ public final class HBONEClient: Sendable {
         let http2 = configuration.http2
         let pool = self.pool
         let roots = snapshot.certificate.roots
+        let verifiedChains = snapshot.verifiedChains
         let expected = key.expected
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(configuration.connectTimeout)
@@ -327,7 +331,7 @@ public final class HBONEClient: Sendable {
                         NIOSSLClientHandler(
                             context: snapshot.clientContext, serverHostname: nil,
                             customVerificationCallbackWithMetadata: PeerVerification.serverCallback(
-                                roots: roots, expected: expected, outcome: outcome)))
+                                roots: roots, expected: expected, cache: verifiedChains, outcome: outcome)))
                     try sync.addHandler(ClientHandshakeGate(outcome: outcome, promise: handshake))
                     let multiplexer = try sync.configureHTTP2Pipeline(
                         mode: .client, connectionConfiguration: http2.connectionConfiguration(isServer: false),

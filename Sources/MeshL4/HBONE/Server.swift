@@ -142,16 +142,21 @@ public final class HBONEServer: Sendable {
     private let connections: ChannelRegistry
     private let tunnels: LiveTunnels
     private let configuration: Configuration
+    private let credentials: HBONECredentials
     /// What the server accepted so far.
     public let statistics: Statistics
+
+    /// The credentials in use now (tests look at their verified-chain cache).
+    var credentialsSnapshot: HBONECredentials.Snapshot? { credentials.current }
 
     /// The bound address (read the port from here after binding port 0).
     public var localAddress: SocketAddress? { channel.localAddress }
 
     private init(
         channel: any Channel, connections: ChannelRegistry, tunnels: LiveTunnels, configuration: Configuration,
-        statistics: Statistics
+        credentials: HBONECredentials, statistics: Statistics
     ) {
+        self.credentials = credentials
         self.channel = channel
         self.connections = connections
         self.tunnels = tunnels
@@ -205,7 +210,8 @@ public final class HBONEServer: Sendable {
             }
             .bind(host: configuration.host, port: configuration.port).get()
         let server = HBONEServer(
-            channel: channel, connections: registry, tunnels: tunnels, configuration: configuration, statistics: statistics)
+            channel: channel, connections: registry, tunnels: tunnels, configuration: configuration, credentials: credentials,
+            statistics: statistics)
         configuration.logger.info("HBONE server listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
         return server
     }
@@ -222,7 +228,8 @@ public final class HBONEServer: Sendable {
             NIOSSLServerHandler(
                 context: snapshot.serverContext,
                 customVerificationCallbackWithMetadata: PeerVerification.clientCallback(
-                    roots: snapshot.certificate.roots, trustDomain: ownIdentity.trustDomain, outcome: outcome)))
+                    roots: snapshot.certificate.roots, trustDomain: ownIdentity.trustDomain,
+                    cache: snapshot.verifiedChains, outcome: outcome)))
         try sync.addHandler(HandshakeGate(outcome: outcome, logger: shared.logger, statistics: shared.statistics))
         let gracefulClose = HTTP2GracefulClose()
         let streams = NIOLoopBound(gracefulClose, eventLoop: channel.eventLoop)

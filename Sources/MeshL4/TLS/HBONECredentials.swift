@@ -13,6 +13,8 @@ public final class HBONECredentials: Sendable {
         var certificate: WorkloadCertificate
         var serverContext: NIOSSLContext
         var clientContext: NIOSSLContext
+        /// Peer chains verified against this snapshot's roots.
+        var verifiedChains = VerifiedChainCache()
     }
 
     private let snapshot: Mutex<Snapshot?>

@@ -38,16 +38,24 @@ enum PeerVerification {
     }
 
     /// The server side: the client's chain must lead to `roots` and its identity be in `trustDomain`.
+    /// A chain verified before (same bytes, still valid) completes at once from `cache`.
     static func clientCallback(
-        roots: [Certificate], trustDomain: String, outcome: PeerVerificationOutcome
+        roots: [Certificate], trustDomain: String, cache: VerifiedChainCache, outcome: PeerVerificationOutcome
     ) -> NIOSSLCustomVerificationCallbackWithMetadata {
         { presented, promise in
+            let key = VerifiedChainCache.key(.client, presented)
+            if let key, let identity = cache.identity(for: key) {
+                outcome.set(.verified(identity))
+                promise.succeed(.certificateVerified(VerificationMetadata(nil)))
+                return
+            }
             promise.completeWithTask {
                 do {
                     let chain = try certificates(presented)
-                    let identity = try await SpiffeChainVerifier.verify(
+                    let (identity, validated) = try await SpiffeChainVerifier.verifiedChain(
                         chain: chain, roots: roots,
                         policy: SpiffeVerifierPolicy(trustDomain: trustDomain, requiredUsage: .clientAuth))
+                    if let key { cache.insert(key, identity: identity, validated: validated) }
                     outcome.set(.verified(identity))
                     return .certificateVerified(VerificationMetadata(nil))
                 } catch {
@@ -59,13 +67,25 @@ enum PeerVerification {
     }
 
     /// The client side: the server's chain must lead to `roots` and its single SPIFFE identity
-    /// be one of `expected`.
+    /// be one of `expected`. A chain verified before completes at once from `cache` (the
+    /// identity is still checked against `expected`).
     static func serverCallback(
-        roots: [Certificate], expected: [SpiffeID], outcome: PeerVerificationOutcome
+        roots: [Certificate], expected: [SpiffeID], cache: VerifiedChainCache, outcome: PeerVerificationOutcome
     ) -> NIOSSLCustomVerificationCallbackWithMetadata {
         { presented, promise in
+            let key = VerifiedChainCache.key(.server, presented)
+            if let key, let identity = cache.identity(for: key) {
+                if expected.contains(identity) {
+                    outcome.set(.verified(identity))
+                    promise.succeed(.certificateVerified(VerificationMetadata(nil)))
+                } else {
+                    outcome.set(.refused(.serverIdentityMismatch(expected: expected, presented: identity.description)))
+                    promise.succeed(.failed)
+                }
+                return
+            }
             promise.completeWithTask {
-                let result = await verifyServer(presented, roots: roots, expected: expected)
+                let result = await verifyServer(presented, roots: roots, expected: expected, cache: cache, key: key)
                 switch result {
                 case .success(let identity):
                     outcome.set(.verified(identity))
@@ -79,7 +99,8 @@ enum PeerVerification {
     }
 
     static func verifyServer(
-        _ presented: [NIOSSLCertificate], roots: [Certificate], expected: [SpiffeID]
+        _ presented: [NIOSSLCertificate], roots: [Certificate], expected: [SpiffeID],
+        cache: VerifiedChainCache? = nil, key: VerifiedChainCache.Key? = nil
     ) async -> Result<SpiffeID, HBONEError> {
         let chain: [Certificate]
         do {
@@ -95,9 +116,10 @@ enum PeerVerification {
             return .failure(.serverIdentityMismatch(expected: expected, presented: "(\(error.description))"))
         }
         do {
-            _ = try await SpiffeChainVerifier.verify(
+            let (_, validated) = try await SpiffeChainVerifier.verifiedChain(
                 chain: chain, roots: roots,
                 policy: SpiffeVerifierPolicy(trustDomain: presentedIdentity.trustDomain, requiredUsage: .serverAuth))
+            if let cache, let key { cache.insert(key, identity: presentedIdentity, validated: validated) }
         } catch {
             return .failure(.untrustedServerCertificate(reason: error.description))
         }
