@@ -89,19 +89,27 @@ struct ShortTunnelTests {
         }
     }
 
-    @Test("openChannelFuture reports a refusal as a typed error, on a new and on a pooled connection")
-    func futureRefusal() async throws {
-        try await withPair(server: { config in
-            config.authorizer = { info in info.target.port == 1 ? .deny(reason: "test") : .allow }
-        }) { pair in
+    @Test("openChannelFuture reports a refusal as a typed error and opens a tunnel, pooled and unpooled", arguments: [true, false])
+    func futureRefusal(pooling: Bool) async throws {
+        try await withPair(
+            server: { config in
+                config.authorizer = { info in info.target.port == 1 ? .deny(reason: "test") : .allow }
+            }, client: { $0.pooling = pooling }
+        ) { pair in
             let loop = MultiThreadedEventLoopGroup.singleton.next()
             let denied = HBONETarget.address(try SocketAddress(ipAddress: "127.0.0.1", port: 1))
-            for _ in 0..<2 {  // the first dials, the second reuses the pooled connection
+            for _ in 0..<2 {  // pooled: the first dials, the second reuses the connection
                 await #expect(throws: HBONEError.rejected(status: 401)) {
                     _ = try await pair.client.openChannelFuture(
                         to: denied, via: pair.serverAddress, expectedIdentities: [serverID], on: loop
                     ).get()
                 }
+            }
+            let wrong = spiffe("default", "somebody-else")
+            await #expect(throws: HBONEError.serverIdentityMismatch(expected: [wrong], presented: serverID.description)) {
+                _ = try await pair.client.openChannelFuture(
+                    to: pair.backendTarget, via: pair.serverAddress, expectedIdentities: [wrong], on: loop
+                ).get()
             }
             let stream = try await pair.client.openChannelFuture(
                 to: pair.backendTarget, via: pair.serverAddress, expectedIdentities: [serverID], on: loop
@@ -109,7 +117,8 @@ struct ShortTunnelTests {
             #expect(stream.channel.eventLoop === loop)
             #expect(stream.peerIdentity == serverID)
             stream.channel.close(promise: nil)  // a reset of an open stream
-            #expect(pair.client.pool.snapshot.dials == 1)
+            #expect(pair.client.pool.snapshot.dials == (pooling ? 2 : 0))  // the wrong identity is another pool key
+            #expect(pair.server.statistics.connectionsAccepted == (pooling ? 2 : 4))
         }
     }
 }

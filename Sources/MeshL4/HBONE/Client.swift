@@ -157,9 +157,10 @@ public final class HBONEClient: Sendable {
     }
 
     /// Opens a tunnel like ``openChannel(to:via:expectedIdentities:source:on:metricLabels:)``,
-    /// as a future on `eventLoop`. When a pooled connection on that loop has a free stream, the
-    /// whole open runs on event loops, with no hop through Swift concurrency: the cheapest way
-    /// for a proxy that relays accepted sockets (pass the socket's loop).
+    /// as a future on `eventLoop`. When a pooled connection on that loop has a free stream, or
+    /// pooling is off, the whole open runs on event loops, with no hop through Swift
+    /// concurrency: the cheapest way for a proxy that relays accepted sockets (pass the
+    /// socket's loop). Only a pooled open that must wait for or make a dial goes async.
     public func openChannelFuture(
         to destination: HBONETarget, via proxy: SocketAddress, expectedIdentities: [SpiffeID], source: SocketAddress? = nil,
         on eventLoop: any EventLoop, metricLabels: (@Sendable (inout TCPMetricLabels) -> Void)? = nil
@@ -170,17 +171,26 @@ public final class HBONEClient: Sendable {
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
-        if configuration.pooling, let connection = pool.checkoutIfAvailable(prepared.0) {
-            return startStream(
-                on: connection, pooled: true, snapshot: prepared.1, target: destination, source: source, autoRead: false,
+        let connection: EventLoopFuture<HBONEConnection>
+        if !configuration.pooling {
+            connection = dialFuture(key: prepared.0, id: 0, snapshot: prepared.1, pooled: false, on: eventLoop)
+        } else if let available = pool.checkoutIfAvailable(prepared.0) {
+            connection = eventLoop.makeSucceededFuture(available)
+        } else {
+            return eventLoop.makeFutureWithTask {
+                try await self.openChannel(
+                    to: destination, via: proxy, expectedIdentities: expectedIdentities, source: source, on: eventLoop,
+                    metricLabels: metricLabels)
+            }
+        }
+        let pooled = configuration.pooling
+        let snapshot = prepared.1
+        return connection.flatMap { connection in
+            self.startStream(
+                on: connection, pooled: pooled, snapshot: snapshot, target: destination, source: source, autoRead: false,
                 labels: metricLabels
-            ) { $0 }.map { HBONEChannel(channel: $0.0, peerIdentity: $0.1) }.hop(to: eventLoop)
-        }
-        return eventLoop.makeFutureWithTask {
-            try await self.openChannel(
-                to: destination, via: proxy, expectedIdentities: expectedIdentities, source: source, on: eventLoop,
-                metricLabels: metricLabels)
-        }
+            ) { $0 }
+        }.map { HBONEChannel(channel: $0.0, peerIdentity: $0.1) }.hop(to: eventLoop)
     }
 
     private func prepare(
@@ -306,7 +316,22 @@ public final class HBONEClient: Sendable {
         key: HBONEConnectionPool.Key, id: Int, snapshot: HBONECredentials.Snapshot, pooled: Bool,
         on preferred: (any EventLoop)? = nil
     ) async throws(HBONEError) -> HBONEConnection {
+        do {
+            return try await dialFuture(key: key, id: id, snapshot: snapshot, pooled: pooled, on: preferred).get()
+        } catch {
+            throw Self.typed(error)
+        }
+    }
+
+    /// Connects, completes TLS (the server's identity verified) and HTTP/2's preface. A pooled
+    /// connection also waits for the server's first SETTINGS (its stream limit caps the slots);
+    /// a connection for one tunnel sends its CONNECT at once.
+    private func dialFuture(
+        key: HBONEConnectionPool.Key, id: Int, snapshot: HBONECredentials.Snapshot, pooled: Bool,
+        on preferred: (any EventLoop)?
+    ) -> EventLoopFuture<HBONEConnection> {
         let eventLoop = preferred ?? group.next()
+        let multiplexerReady = eventLoop.makePromise(of: NIOHTTP2Handler.StreamMultiplexer.self)
         let handshake = eventLoop.makePromise(of: SpiffeID.self)
         let settings = eventLoop.makePromise(of: Int?.self)
         let outcome = PeerVerificationOutcome()
@@ -321,56 +346,53 @@ public final class HBONEClient: Sendable {
             .channelOption(
                 .recvAllocator,
                 value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: configuration.maximumReadSize))
-        let channel: any Channel
-        let multiplexer: NIOHTTP2Handler.StreamMultiplexer
-        do {
-            (channel, multiplexer) = try await bootstrap.connect(to: key.proxy) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(
-                        NIOSSLClientHandler(
-                            context: snapshot.clientContext, serverHostname: nil,
-                            customVerificationCallbackWithMetadata: PeerVerification.serverCallback(
-                                roots: roots, expected: expected, cache: verifiedChains, outcome: outcome)))
-                    try sync.addHandler(ClientHandshakeGate(outcome: outcome, promise: handshake))
-                    let multiplexer = try sync.configureHTTP2Pipeline(
-                        mode: .client, connectionConfiguration: http2.connectionConfiguration(isServer: false),
-                        streamConfiguration: http2.streamConfiguration()
-                    ) { pushed in pushed.close() }
-                    var sawSettings = false
-                    try sync.addHandler(
-                        HTTP2ConnectionMonitor(
-                            interval: http2.keepaliveInterval, timeout: http2.keepaliveTimeout,
-                            onSettings: { value in
-                                if !sawSettings {
-                                    sawSettings = true
-                                    settings.succeed(value)
-                                } else if pooled {
-                                    pool.updatePeerMaxStreams(key: key, id: id, value)
-                                }
-                            },
-                            onGoAway: { if pooled { pool.goAway(key: key, id: id, channel: channel) } }))
-                    channel.closeFuture.whenComplete { _ in
-                        handshake.fail(outcome.failure ?? HBONEError.tlsHandshakeFailed(reason: "connection closed"))
-                        settings.fail(HBONEError.streamFailed(reason: "connection closed before the server's SETTINGS"))
-                    }
-                    return (channel, multiplexer)
+        return bootstrap.channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let sync = channel.pipeline.syncOperations
+                try sync.addHandler(
+                    NIOSSLClientHandler(
+                        context: snapshot.clientContext, serverHostname: nil,
+                        customVerificationCallbackWithMetadata: PeerVerification.serverCallback(
+                            roots: roots, expected: expected, cache: verifiedChains, outcome: outcome)))
+                try sync.addHandler(ClientHandshakeGate(outcome: outcome, promise: handshake))
+                let multiplexer = try sync.configureHTTP2Pipeline(
+                    mode: .client, connectionConfiguration: http2.connectionConfiguration(isServer: false),
+                    streamConfiguration: http2.streamConfiguration()
+                ) { pushed in pushed.close() }
+                var sawSettings = false
+                try sync.addHandler(
+                    HTTP2ConnectionMonitor(
+                        interval: http2.keepaliveInterval, timeout: http2.keepaliveTimeout,
+                        onSettings: { value in
+                            if !sawSettings {
+                                sawSettings = true
+                                settings.succeed(value)
+                            } else if pooled {
+                                pool.updatePeerMaxStreams(key: key, id: id, value)
+                            }
+                        },
+                        onGoAway: { if pooled { pool.goAway(key: key, id: id, channel: channel) } }))
+                channel.closeFuture.whenComplete { _ in
+                    handshake.fail(outcome.failure ?? HBONEError.tlsHandshakeFailed(reason: "connection closed"))
+                    settings.fail(HBONEError.streamFailed(reason: "connection closed before the server's SETTINGS"))
                 }
+                multiplexerReady.succeed(multiplexer)
             }
-        } catch {
+        }.connect(to: key.proxy).flatMapError { error in
             handshake.fail(error)
             settings.fail(error)
-            throw .connectFailed(proxy: "\(key.proxy)", reason: "\(error)")
-        }
-        do {
-            let identity = try await handshake.futureResult.get()
-            let peerMax = try await settings.futureResult.get()
-            return HBONEConnection(
-                id: id, key: key, channel: channel, multiplexer: multiplexer, peerIdentity: identity,
-                initialPeerMaxStreams: peerMax)
-        } catch {
-            channel.close(promise: nil)
-            throw Self.typed(outcome.failure ?? error)
+            multiplexerReady.fail(error)
+            return eventLoop.makeFailedFuture(HBONEError.connectFailed(proxy: "\(key.proxy)", reason: "\(error)"))
+        }.flatMap { channel in
+            let peerMax: EventLoopFuture<Int?> = pooled ? settings.futureResult : eventLoop.makeSucceededFuture(nil)
+            return multiplexerReady.futureResult.and(handshake.futureResult).and(peerMax).map { ready, peerMax in
+                HBONEConnection(
+                    id: id, key: key, channel: channel, multiplexer: ready.0, peerIdentity: ready.1,
+                    initialPeerMaxStreams: peerMax)
+            }.flatMapErrorThrowing { error in
+                channel.close(promise: nil)
+                throw Self.typed(outcome.failure ?? error)
+            }
         }
     }
 }
