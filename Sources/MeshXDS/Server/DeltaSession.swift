@@ -130,6 +130,20 @@ final class DeltaSession: StreamSession {
         // Taken out of `types` while it changes, so that `known` (one entry per resource the
         // client holds) is mutated in place rather than copied on every push.
         var state = types.removeValue(forKey: typeURL)!
+        if state.wildcard && state.names.isEmpty && state.reportedAbsent.isEmpty,
+            let held = state.known.exactContents
+        {
+            // In step with a view, like most clients of a push: the change is the same for all of
+            // them, computed and serialised once (whatever `changes` says, the plan is the whole
+            // difference between what the client holds and the view).
+            let plan = server.deltaPlans.plan(typeURL: typeURL, from: state.known.base, contents: held, to: view)
+            state.known.adopt(view)
+            state.nextRebase = KnownVersions.rebaseThreshold
+            try await send(
+                typeURL, &state, view: view, resources: plan.resources, removed: plan.removed, encoded: plan.encoded,
+                since: since)
+            return
+        }
         // Candidates are visited in set order: a delta response's resources are unordered, and
         // sorting names per client was a measurable share of a push to many clients.
         var resources: [XDSResource] = []
@@ -159,9 +173,17 @@ final class DeltaSession: StreamSession {
         }
         if state.wildcard && state.known.privateCount >= state.nextRebase {
             // Back in step with the cache: share the view's storage instead of a map per client.
-            state.nextRebase = state.known.rebase(onto: view.resources)
+            state.nextRebase = state.known.rebase(onto: view)
                 ? KnownVersions.rebaseThreshold : state.known.privateCount * 2
         }
+        try await send(typeURL, &state, view: view, resources: resources, removed: removed, encoded: nil, since: since)
+    }
+
+    /// Puts `state` back into `types` and writes the response, if there is anything to say.
+    func send(
+        _ typeURL: String, _ state: inout TypeState, view: CacheView, resources: [XDSResource], removed: [String],
+        encoded: [UInt8]?, since: ContinuousClock.Instant?
+    ) async throws {
         if resources.isEmpty && removed.isEmpty && state.responded {
             types[typeURL] = state
             return
@@ -174,7 +196,7 @@ final class DeltaSession: StreamSession {
         header.nonce = nonce
         header.removedResources = removed
         header.controlPlane = server.controlPlane
-        let response = DeltaResponseWire(header: header, resources: resources)
+        let response = DeltaResponseWire(header: header, resources: resources, encoded: encoded)
         if let onResponse = server.callbacks.onResponse { onResponse(id, .delta(response.message)) }
         state.responded = true
         state.nonce = nonce

@@ -10,6 +10,9 @@ struct DeltaResponseWire: Sendable {
     var header: Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
     /// The resources, in the order they are written.
     var resources: [XDSResource]
+    /// The resources' entries already concatenated (shared by every client of a ``DeltaPlan``),
+    /// or nil to copy each resource's entry.
+    var encoded: [UInt8]? = nil
 
     /// The equivalent message (for callbacks; building it costs a wrapper per resource).
     var message: Envoy_Service_Discovery_V3_DeltaDiscoveryResponse {
@@ -26,7 +29,11 @@ struct DeltaResponseSerializer: MessageSerializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ response: DeltaResponseWire) throws -> Bytes {
         let head: [UInt8] = try response.header.serializedBytes()
         var total = head.count
-        for resource in response.resources { total += resource.deltaEntry.count }
+        if let encoded = response.encoded {
+            total += encoded.count
+        } else {
+            for resource in response.resources { total += resource.deltaEntry.count }
+        }
         var bytes = Bytes(repeating: 0, count: total)
         bytes.withUnsafeMutableBytes { buffer in
             var offset = 0
@@ -37,7 +44,11 @@ struct DeltaResponseSerializer: MessageSerializer {
                 offset += chunk.count
             }
             copy(head)
-            for resource in response.resources { copy(resource.deltaEntry) }
+            if let encoded = response.encoded {
+                copy(encoded)
+            } else {
+                for resource in response.resources { copy(resource.deltaEntry) }
+            }
         }
         return bytes
     }
