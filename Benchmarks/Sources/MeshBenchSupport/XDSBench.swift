@@ -61,6 +61,8 @@ final class AckTracker: Sendable {
 public final class XDSBenchEnvironment: Sendable {
     /// Connected delta clients.
     public let clientCount: Int
+    /// Which client they are.
+    public let clientVariant: LoadClients.Variant
     /// Clusters (and as many endpoint sets) in a full push.
     public let clusterCount: Int
     /// Listeners in a full push.
@@ -85,8 +87,13 @@ public final class XDSBenchEnvironment: Sendable {
     ///
     /// - Parameter clientExecutable: the `xds-load-clients` executable; nil runs the clients in
     ///   this process (then memory figures include them).
-    public init(clients: Int = 1000, clusters: Int = 1000, listeners: Int = 100, clientExecutable: String?) async throws {
+    /// - Parameter variant: the clients: lean load-test clients or full ``XDSClient``s.
+    public init(
+        clients: Int = 1000, clusters: Int = 1000, listeners: Int = 100, clientExecutable: String?,
+        variant: LoadClients.Variant = .lean
+    ) async throws {
         clientCount = clients
+        clientVariant = variant
         clusterCount = clusters
         listenerCount = listeners
         snapshots = SnapshotCache(hash: { _ in XDSBenchEnvironment.key })
@@ -112,14 +119,14 @@ public final class XDSBenchEnvironment: Sendable {
         if let clientExecutable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: clientExecutable)
-            process.arguments = ["--port", String(port), "--clients", String(clients)]
+            process.arguments = ["--port", String(port), "--clients", String(clients), "--client", variant.rawValue]
             process.standardInput = Pipe()  // the child exits when this process (and the pipe) goes
             try process.run()
             clientProcess = process
             clientsTask = nil
         } else {
             clientProcess = nil
-            clientsTask = Task { try await LoadClients.run(port: port, count: clients) }
+            clientsTask = Task { try await LoadClients.run(port: port, count: clients, variant: variant) }
         }
         let deadline = ContinuousClock.now + .seconds(300)
         while true {
