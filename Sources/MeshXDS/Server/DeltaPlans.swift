@@ -1,3 +1,4 @@
+import MeshProto
 import Synchronization
 
 /// What a wildcard delta client that holds exactly one view's resources must be sent to hold
@@ -11,11 +12,12 @@ final class DeltaPlan: Sendable {
     let resources: [XDSResource]
     /// Names removed.
     let removed: [String]
-    /// The `resources` entries (field 2) of ``resources``, back to back, as
-    /// ``DeltaResponseSerializer`` copies them into every client's response.
-    let encoded: [UInt8]
+    /// The whole response, serialised once: the `resources` entries (field 2), then `header`'s
+    /// fields, then a `nonce` field of ``DeltaSession/nonceWidth`` bytes that each client's copy
+    /// overwrites with its own nonce (protobuf fields may come in any order).
+    let response: SharedDeltaResponse
 
-    init(from held: [String: XDSResource], contents: ViewContents, to view: CacheView) {
+    init(from held: [String: XDSResource], contents: ViewContents, to view: CacheView, header: Envoy_Service_Discovery_V3_DeltaDiscoveryResponse) {
         from = contents
         to = view.contents
         var resources: [XDSResource] = []
@@ -26,12 +28,21 @@ final class DeltaPlan: Sendable {
         }
         var removed: [String] = []
         for name in held.keys where view.resources[name] == nil { removed.append(name) }
-        var encoded: [UInt8] = []
-        encoded.reserveCapacity(size)
-        for resource in resources { encoded.append(contentsOf: resource.deltaEntry) }
+        var header = header
+        header.removedResources = removed
+        header.nonce = ""
+        // Serialising a message of strings cannot fail.
+        let head: [UInt8] = (try? header.serializedBytes()) ?? []
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size + head.count + 2 + DeltaSession.nonceWidth)
+        for resource in resources { bytes.append(contentsOf: resource.deltaEntry) }
+        bytes.append(contentsOf: head)
+        bytes.append(0x2a)  // field 5 (nonce), length-delimited
+        bytes.append(UInt8(DeltaSession.nonceWidth))
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: DeltaSession.nonceWidth))
         self.resources = resources
         self.removed = removed
-        self.encoded = encoded
+        self.response = SharedDeltaResponse(bytes: bytes, nonceOffset: bytes.count - DeltaSession.nonceWidth)
     }
 }
 
@@ -40,6 +51,7 @@ final class DeltaPlan: Sendable {
 final class DeltaPlans: Sendable {
     struct Key: Hashable {
         var typeURL: String
+        var version: String
         var from: ObjectIdentifier
         var to: ObjectIdentifier
     }
@@ -50,13 +62,19 @@ final class DeltaPlans: Sendable {
 
     let plans = Mutex<[Key: DeltaPlan]>([:])
 
-    /// The plan from `held` (whose identity is `contents`) to `view`, made once.
-    func plan(typeURL: String, from held: [String: XDSResource], contents: ViewContents, to view: CacheView) -> DeltaPlan {
-        let key = Key(typeURL: typeURL, from: ObjectIdentifier(contents), to: ObjectIdentifier(view.contents))
+    /// The plan from `held` (whose identity is `contents`) to `view`, made once; `header` holds
+    /// the response's fields that are the same for every client (type, version, control plane).
+    func plan(
+        typeURL: String, from held: [String: XDSResource], contents: ViewContents, to view: CacheView,
+        header: @autoclosure () -> Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
+    ) -> DeltaPlan {
+        let key = Key(
+            typeURL: typeURL, version: view.version, from: ObjectIdentifier(contents),
+            to: ObjectIdentifier(view.contents))
         return plans.withLock { plans in
             // A plan in the memo keeps both contents alive, so their identifiers are not reused.
             if let plan = plans[key] { return plan }
-            let plan = DeltaPlan(from: held, contents: contents, to: view)
+            let plan = DeltaPlan(from: held, contents: contents, to: view, header: header())
             if plans.count >= Self.capacity { plans.removeAll(keepingCapacity: true) }
             plans[key] = plan
             return plan
