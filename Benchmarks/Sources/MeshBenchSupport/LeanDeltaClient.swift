@@ -40,24 +40,33 @@ public enum LeanDeltaClient {
     static func stream(
         host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String], held: [String: TypeState]
     ) async throws -> [String: TypeState] {
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        config.connection.flushCoalescing = nil  // one ACK per response: nothing to coalesce
         let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(host: host, port: port), transportSecurity: .plaintext)
+            target: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config)
         return try await withGRPCClient(transport: transport) { grpc in
-            let (out, sink) = AsyncStream<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>.makeStream()
-            defer { sink.finish() }
-            for (index, typeURL) in types.enumerated() {
-                var request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest()
-                if index == 0 { request.node = node }
-                request.typeURL = typeURL
-                request.resourceNamesSubscribe = ["*"]
-                request.initialResourceVersions = held[typeURL]?.versions ?? [:]
-                sink.yield(request)
-            }
+            typealias Request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+            // The request side writes the subscriptions, then hands its writer to the response
+            // loop, which writes each ACK itself (no hop through another task), and stays open
+            // until the response loop ends.
+            let (handoff, handoffSink) = AsyncStream<RPCWriter<Request>>.makeStream()
+            let (end, endSink) = AsyncStream<Never>.makeStream()
+            defer { endSink.finish() }
             var options = CallOptions.defaults
             options.waitForReady = false
             return try await grpc.bidirectionalStreaming(
-                request: StreamingClientRequest(of: Envoy_Service_Discovery_V3_DeltaDiscoveryRequest.self) { writer in
-                    for await request in out { try await writer.write(request) }
+                request: StreamingClientRequest(of: Request.self) { writer in
+                    for (index, typeURL) in types.enumerated() {
+                        var request = Request()
+                        if index == 0 { request.node = node }
+                        request.typeURL = typeURL
+                        request.resourceNamesSubscribe = ["*"]
+                        request.initialResourceVersions = held[typeURL]?.versions ?? [:]
+                        try await writer.write(request)
+                    }
+                    handoffSink.yield(writer)
+                    handoffSink.finish()
+                    for await _ in end {}
                 },
                 descriptor: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method.DeltaAggregatedResources
                     .descriptor,
@@ -65,9 +74,12 @@ public enum LeanDeltaClient {
                 deserializer: LeanDeltaResponseDeserializer(),
                 options: options
             ) { response in
+                defer { endSink.finish() }
                 var state = held
+                var writers = handoff.makeAsyncIterator()
+                guard let writer = await writers.next() else { return state }
                 for try await message in response.messages {
-                    sink.yield(apply(message, to: &state))
+                    try await writer.write(apply(message, to: &state))
                 }
                 return state
             }
@@ -81,16 +93,44 @@ public enum LeanDeltaClient {
         var reply = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest()
         reply.typeURL = response.typeURL
         reply.responseNonce = response.nonce
-        if let wrongType = response.resources.first(where: { !$0.typeMatches }) {
+        if let wrongType = response.wrongType {
             held[response.typeURL, default: TypeState()].nacked += 1
             var status = Google_Rpc_Status()
             status.code = 3  // INVALID_ARGUMENT
-            status.message = "resource \(wrongType.name) is not of type \(response.typeURL)"
+            status.message = "resource \(wrongType) is not of type \(response.typeURL)"
             reply.errorDetail = status
             return reply
         }
         var state = held.removeValue(forKey: response.typeURL) ?? TypeState()
-        for resource in response.resources { state.versions[resource.name] = resource.version }
+        // Second pass over the bytes: each resource's name and version straight into the map.
+        response.bytes.withUnsafeBytes { bytes in
+            var reader = WireReader(bytes)
+            while let (field, wireType) = try? reader.nextField() {
+                guard field == 2, wireType == 2, let entry = try? reader.lengthDelimited() else {
+                    try? reader.skip(wireType)
+                    continue
+                }
+                var fields = WireReader(entry)
+                var name: String?
+                var version: UnsafeRawBufferPointer?
+                while let (field, wireType) = try? fields.nextField() {
+                    switch (field, wireType) {
+                    case (1, 2): version = try? fields.lengthDelimited()
+                    case (3, 2): name = try? fields.string()
+                    default: try? fields.skip(wireType)
+                    }
+                }
+                guard let name else { continue }
+                let newVersion = version ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                if let index = state.versions.index(forKey: name) {
+                    if !state.versions.values[index].utf8.elementsEqual(newVersion) {
+                        state.versions.values[index] = String(decoding: newVersion, as: UTF8.self)
+                    }
+                } else {
+                    state.versions[name] = String(decoding: newVersion, as: UTF8.self)
+                }
+            }
+        }
         for name in response.removed { state.versions[name] = nil }
         state.systemVersion = response.systemVersion
         state.acked += 1
@@ -99,53 +139,52 @@ public enum LeanDeltaClient {
     }
 }
 
-/// A `DeltaDiscoveryResponse` as ``LeanDeltaClient`` reads it.
+/// A `DeltaDiscoveryResponse` as ``LeanDeltaClient`` reads it: its small fields, and its bytes,
+/// from which ``LeanDeltaClient/apply(_:to:)`` reads the resources' names and versions.
 public struct LeanDeltaResponse: Sendable {
-    /// One entry of `resources`: its name and version, and whether its payload has the response's type.
-    public struct Resource: Sendable {
-        public var name: String
-        public var version: String
-        public var typeMatches: Bool
-    }
-
     public var systemVersion = ""
     public var typeURL = ""
     public var nonce = ""
-    public var resources: [Resource] = []
     public var removed: [String] = []
+    /// The name (or, if unnamed, the index) of a resource whose payload is not of `typeURL`.
+    public var wrongType: String?
+    var bytes: [UInt8] = []
 }
 
-/// Reads a `DeltaDiscoveryResponse` from its wire bytes without decoding the resources' payloads.
+/// Reads a `DeltaDiscoveryResponse`'s small fields and checks each resource's payload type,
+/// without decoding payloads.
 struct LeanDeltaResponseDeserializer: MessageDeserializer {
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> LeanDeltaResponse {
         try serializedMessageBytes.withUnsafeBytes { bytes in
             var reader = WireReader(bytes)
             var response = LeanDeltaResponse()
             // Payload type URLs are compared once the response's type URL is known (it may come last).
-            var payloadTypes: [UnsafeRawBufferPointer?] = []
+            var payloadTypes: [(index: Int, name: UnsafeRawBufferPointer?, type: UnsafeRawBufferPointer)] = []
+            var index = 0
             while let (field, wireType) = try reader.nextField() {
                 switch (field, wireType) {
                 case (1, 2): response.systemVersion = try reader.string()
                 case (2, 2):
                     var entry = WireReader(try reader.lengthDelimited())
-                    var resource = LeanDeltaResponse.Resource(name: "", version: "", typeMatches: true)
+                    var name: UnsafeRawBufferPointer?
                     var payloadType: UnsafeRawBufferPointer?
                     while let (field, wireType) = try entry.nextField() {
                         switch (field, wireType) {
-                        case (1, 2): resource.version = try entry.string()
-                        case (3, 2): resource.name = try entry.string()
+                        case (3, 2): name = try entry.lengthDelimited()
                         case (2, 2):
                             var any = WireReader(try entry.lengthDelimited())
                             while let (field, wireType) = try any.nextField() {
-                                if field == 1 && wireType == 2 { payloadType = try any.lengthDelimited() } else {
+                                if field == 1 && wireType == 2 {
+                                    payloadType = try any.lengthDelimited()
+                                } else {
                                     try any.skip(wireType)
                                 }
                             }
                         default: try entry.skip(wireType)
                         }
                     }
-                    response.resources.append(resource)
-                    payloadTypes.append(payloadType)
+                    if let payloadType { payloadTypes.append((index, name, payloadType)) }
+                    index += 1
                 case (4, 2): response.typeURL = try reader.string()
                 case (5, 2): response.nonce = try reader.string()
                 case (6, 2): response.removed.append(try reader.string())
@@ -153,9 +192,10 @@ struct LeanDeltaResponseDeserializer: MessageDeserializer {
                 }
             }
             let expected = Array(response.typeURL.utf8)
-            for (index, payloadType) in payloadTypes.enumerated() {
-                if let payloadType, !payloadType.elementsEqual(expected) { response.resources[index].typeMatches = false }
+            if let wrong = payloadTypes.first(where: { !$0.type.elementsEqual(expected) }) {
+                response.wrongType = wrong.name.map { String(decoding: $0, as: UTF8.self) } ?? "#\(wrong.index)"
             }
+            response.bytes = Array(bytes)
             return response
         }
     }
