@@ -1,8 +1,10 @@
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import MeshProto
 import MeshXDS
 import SwiftProtobuf
+import Synchronization
 
 /// A load-test delta ADS client, the way Istio's pilot-load drives istiod: it keeps the protocol
 /// (wildcard subscriptions, an ACK echoing each response's nonce, a NACK for a resource of the
@@ -21,12 +23,18 @@ public enum LeanDeltaClient {
         var nacked = 0
     }
 
+    /// What one client holds, by type, across its streams.
+    final class Held: Sendable {
+        let types = Mutex<[String: TypeState]>([:])
+    }
+
     /// Runs one client until the task is cancelled, reconnecting 100 ms after a stream ends.
     public static func run(host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String]) async throws {
-        var held: [String: TypeState] = [:]
+        // What is held survives a failed stream: the next one announces it.
+        let held = Held()
         while !Task.isCancelled {
             do {
-                held = try await stream(host: host, port: port, node: node, types: types, held: held)
+                try await stream(host: host, port: port, node: node, types: types, held: held)
             } catch is CancellationError {
                 return
             } catch {
@@ -36,15 +44,15 @@ public enum LeanDeltaClient {
         }
     }
 
-    /// One ADS stream; returns what is held when it ends.
+    /// One ADS stream, keeping `held` up to date.
     static func stream(
-        host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String], held: [String: TypeState]
-    ) async throws -> [String: TypeState] {
+        host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String], held: Held
+    ) async throws {
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.connection.flushCoalescing = nil  // one ACK per response: nothing to coalesce
         let transport = try HTTP2ClientTransport.Posix(
             target: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config)
-        return try await withGRPCClient(transport: transport) { grpc in
+        try await withGRPCClient(transport: transport) { grpc in
             typealias Request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
             // The request side writes the subscriptions, then hands its writer to the response
             // loop, which writes each ACK itself (no hop through another task), and stays open
@@ -54,14 +62,15 @@ public enum LeanDeltaClient {
             defer { endSink.finish() }
             var options = CallOptions.defaults
             options.waitForReady = false
-            return try await grpc.bidirectionalStreaming(
+            let initial = held.types.withLock { $0.mapValues(\.versions) }
+            try await grpc.bidirectionalStreaming(
                 request: StreamingClientRequest(of: Request.self) { writer in
                     for (index, typeURL) in types.enumerated() {
                         var request = Request()
                         if index == 0 { request.node = node }
                         request.typeURL = typeURL
                         request.resourceNamesSubscribe = ["*"]
-                        request.initialResourceVersions = held[typeURL]?.versions ?? [:]
+                        request.initialResourceVersions = initial[typeURL] ?? [:]
                         try await writer.write(request)
                     }
                     handoffSink.yield(writer)
@@ -75,13 +84,11 @@ public enum LeanDeltaClient {
                 options: options
             ) { response in
                 defer { endSink.finish() }
-                var state = held
                 var writers = handoff.makeAsyncIterator()
-                guard let writer = await writers.next() else { return state }
+                guard let writer = await writers.next() else { return }
                 for try await message in response.messages {
-                    try await writer.write(apply(message, to: &state))
+                    try await writer.write(held.types.withLock { apply(message, to: &$0) })
                 }
-                return state
             }
         }
     }
@@ -103,7 +110,7 @@ public enum LeanDeltaClient {
         }
         var state = held.removeValue(forKey: response.typeURL) ?? TypeState()
         // Second pass over the bytes: each resource's name and version straight into the map.
-        response.bytes.withUnsafeBytes { bytes in
+        response.bytes.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             var reader = WireReader(bytes)
             while let (field, wireType) = try? reader.nextField() {
                 guard field == 2, wireType == 2, let entry = try? reader.lengthDelimited() else {
@@ -123,7 +130,10 @@ public enum LeanDeltaClient {
                 guard let name else { continue }
                 let newVersion = version ?? UnsafeRawBufferPointer(start: nil, count: 0)
                 if let index = state.versions.index(forKey: name) {
-                    if !state.versions.values[index].utf8.elementsEqual(newVersion) {
+                    let same = state.versions.values[index].utf8.withContiguousStorageIfAvailable {
+                        WireReader.equal(UnsafeRawBufferPointer($0), newVersion)
+                    }
+                    if same != true {
                         state.versions.values[index] = String(decoding: newVersion, as: UTF8.self)
                     }
                 } else {
@@ -148,7 +158,8 @@ public struct LeanDeltaResponse: Sendable {
     public var removed: [String] = []
     /// The name (or, if unnamed, the index) of a resource whose payload is not of `typeURL`.
     public var wrongType: String?
-    var bytes: [UInt8] = []
+    /// The response as received (the transport's buffer, not a copy).
+    var bytes: any GRPCContiguousBytes & Sendable = [UInt8]()
 }
 
 /// Reads a `DeltaDiscoveryResponse`'s small fields and checks each resource's payload type,
@@ -192,10 +203,14 @@ struct LeanDeltaResponseDeserializer: MessageDeserializer {
                 }
             }
             let expected = Array(response.typeURL.utf8)
-            if let wrong = payloadTypes.first(where: { !$0.type.elementsEqual(expected) }) {
+            let wrong = expected.withUnsafeBytes { expected in
+                payloadTypes.first(where: { !WireReader.equal($0.type, expected) })
+            }
+            if let wrong {
                 response.wrongType = wrong.name.map { String(decoding: $0, as: UTF8.self) } ?? "#\(wrong.index)"
             }
-            response.bytes = Array(bytes)
+            // Kept for the second pass: the transport's bytes are Sendable; others are copied.
+            response.bytes = (serializedMessageBytes as? GRPCNIOTransportBytes) ?? Array(bytes)
             return response
         }
     }
@@ -216,6 +231,13 @@ struct WireReader {
     var offset = 0
 
     init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Byte-wise equality (memcmp; the generic `elementsEqual` showed in profiles).
+    static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress else { return true }
+        return memcmp(x, y, a.count) == 0
+    }
 
     mutating func varint() throws -> UInt64 {
         var value: UInt64 = 0
