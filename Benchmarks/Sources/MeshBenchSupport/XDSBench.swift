@@ -37,7 +37,7 @@ final class AckTracker: Sendable {
             },
             onRequest: { [self] id, request in
                 guard case .delta(let request) = request, !request.responseNonce.isEmpty, !request.hasErrorDetail,
-                    let status = server.withLock({ $0 })?.status.client(streamID: id)?.types[request.typeURL],
+                    let status = server.withLock({ $0 })?.status.typeStatus(streamID: id, typeURL: request.typeURL),
                     status.lastSentNonce == request.responseNonce, let version = status.lastSentVersion
                 else { return }
                 let waiter = state.withLock { state in
