@@ -51,7 +51,10 @@ extension XDSClient {
         reply.typeURL = response.typeURL
         reply.responseNonce = response.nonce
         let typeURL = response.typeURL
-        guard let handler = subscriptions[typeURL]?.handler else { return reply }
+        // Taken out while the response is applied (put back before the handler runs), so that
+        // each resource costs one lookup in the held map rather than one in `subscriptions` too.
+        guard var subscription = subscriptions.removeValue(forKey: typeURL) else { return reply }
+        let handler = subscription.handler
         // The update is applied to the held resources in place, with an undo log: copying the
         // whole map for every response made a one-resource change cost O(resources held).
         var undo: [(name: String, previous: XDSResource?)] = []
@@ -68,15 +71,15 @@ extension XDSClient {
                 problem = "resource \(name) has type \(payloadType), not \(typeURL)"
             }
             updated.append(resource)
-            let previous = subscriptions[typeURL]?.resources.updateValue(resource, forKey: name)
-            undo.append((name, previous ?? nil))
+            undo.append((name, subscription.resources.updateValue(resource, forKey: name)))
         }
         for name in response.removedResources {
-            if let previous = subscriptions[typeURL]?.resources.removeValue(forKey: name) {
+            if let previous = subscription.resources.removeValue(forKey: name) {
                 undo.append((name, previous))
             }
         }
-        subscriptions[typeURL]?.pendingUndo = undo
+        subscription.pendingUndo = undo
+        subscriptions[typeURL] = subscription
         do {
             if let problem { throw XDSRejection(problem) }
             let update = XDSClientUpdate(
