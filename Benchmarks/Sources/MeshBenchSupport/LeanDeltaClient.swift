@@ -151,13 +151,13 @@ public enum LeanDeltaClient {
 
 /// A `DeltaDiscoveryResponse` as ``LeanDeltaClient`` reads it: its small fields, and its bytes,
 /// from which ``LeanDeltaClient/apply(_:to:)`` reads the resources' names and versions.
-public struct LeanDeltaResponse: Sendable {
-    public var systemVersion = ""
-    public var typeURL = ""
-    public var nonce = ""
-    public var removed: [String] = []
+struct LeanDeltaResponse: Sendable {
+    var systemVersion = ""
+    var typeURL = ""
+    var nonce = ""
+    var removed: [String] = []
     /// The name (or, if unnamed, the index) of a resource whose payload is not of `typeURL`.
-    public var wrongType: String?
+    var wrongType: String?
     /// The response as received (the transport's buffer, not a copy).
     var bytes: any GRPCContiguousBytes & Sendable = [UInt8]()
 }
