@@ -6,7 +6,9 @@
 #   scripts/bench.sh --plain xds   only the xDS scenario (or: ca)
 #
 # Environment: MESH_BENCH_SCRATCH (build folder, default .build-bench at the repository root),
-# MESH_BENCH_CLIENTS (xDS clients, default 1000).
+# MESH_BENCH_CLIENTS (xDS clients, default 1000), MESH_BENCH_XDS_CLIENT (lean: load-test delta
+# clients that ACK without unpacking resources, as Istio's pilot-load; full: MeshXDS's XDSClient,
+# decoding every resource; default lean). With --plain, pass `--client full` after `xds` instead.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/Benchmarks"
@@ -22,7 +24,7 @@ if [[ "${1:-}" == "--plain" ]]; then
     swift build -c release --scratch-path "$scratch" --product mesh-bench
     clients=()
     if [[ -n "${MESH_BENCH_CLIENTS:-}" ]]; then clients=(--clients "$MESH_BENCH_CLIENTS"); fi
-    exec "$bin/mesh-bench" "${1:-all}" "${clients[@]}"
+    exec "$bin/mesh-bench" "${1:-all}" "${clients[@]}" "${@:2}"
 fi
 
 swift package --scratch-path "$scratch" benchmark --no-progress "$@"

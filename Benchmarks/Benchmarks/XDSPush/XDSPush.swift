@@ -14,6 +14,9 @@ func loadClientsExecutable() -> String? {
 nonisolated(unsafe) var environment: XDSBenchEnvironment?  // set in setup, read by the closures, serially
 
 let clientCount = Int(ProcessInfo.processInfo.environment["MESH_BENCH_CLIENTS"] ?? "") ?? 1000
+/// `lean` (load-test delta clients that do not unpack resources, the default) or `full` (XDSClient).
+let clientVariant = LoadClients.Variant(rawValue: ProcessInfo.processInfo.environment["MESH_BENCH_XDS_CLIENT"] ?? "lean") ?? .lean
+let clientLabel = "\(clientCount) \(clientVariant.rawValue) delta clients"
 let perClient = BenchmarkMetric.custom("server RSS per client (KB)", polarity: .prefersSmaller, useScalingFactor: false)
 let untilAcked = BenchmarkMetric.custom("until all ACKed (ms)", polarity: .prefersSmaller, useScalingFactor: false)
 
@@ -21,7 +24,7 @@ func start() async throws {
     guard let executable = loadClientsExecutable() else {
         throw BenchError("xds-load-clients not found next to the benchmark; build it (scripts/bench.sh does)")
     }
-    environment = try await XDSBenchEnvironment(clients: clientCount, clientExecutable: executable)
+    environment = try await XDSBenchEnvironment(clients: clientCount, clientExecutable: executable, variant: clientVariant)
 }
 
 func stop() async throws {
@@ -37,7 +40,7 @@ let benchmarks: @Sendable () -> Void = {
         maxDuration: .seconds(120),
         maxIterations: 5)
 
-    Benchmark("xDS full push, \(clientCount) delta clients", configuration: configuration) { benchmark in
+    Benchmark("xDS full push, \(clientLabel)", configuration: configuration) { benchmark in
         guard let environment else { return }
         let prepared = try environment.prepareFullPush()
         benchmark.startMeasurement()
@@ -54,7 +57,7 @@ let benchmarks: @Sendable () -> Void = {
     var incremental = configuration
     incremental.maxIterations = 20
     incremental.metrics = [.wallClock, untilAcked]
-    Benchmark("xDS incremental push (1 endpoint set), \(clientCount) delta clients", configuration: incremental) { benchmark in
+    Benchmark("xDS incremental push (1 endpoint set), \(clientLabel)", configuration: incremental) { benchmark in
         guard let environment else { return }
         let prepared = try environment.prepareIncrementalPush()
         benchmark.startMeasurement()
@@ -72,7 +75,7 @@ let benchmarks: @Sendable () -> Void = {
     connected.metrics = [perClient]
     connected.maxIterations = 1
     connected.warmupIterations = 0
-    Benchmark("xDS server memory, \(clientCount) connected delta clients", configuration: connected) { benchmark in
+    Benchmark("xDS server memory, \(clientLabel) connected", configuration: connected) { benchmark in
         guard let environment else { return }
         benchmark.measurement(perClient, Int(environment.connectedKBPerClient.rounded()))
     } setup: {

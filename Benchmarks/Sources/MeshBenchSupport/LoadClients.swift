@@ -7,18 +7,31 @@ public enum LoadClients {
     /// The types every client subscribes to.
     public static let types = [TypeURL.cluster, TypeURL.endpoint, TypeURL.listener]
 
+    /// Which client the load is made of.
+    public enum Variant: String, Sendable, CaseIterable {
+        /// ``LeanDeltaClient``: the protocol without unpacking resources (as Istio's pilot-load).
+        case lean
+        /// ``XDSClient``: what proxies use; decodes and keeps every resource.
+        case full
+    }
+
     /// Connects `count` clients to `host:port` and keeps them running until the task is cancelled.
-    public static func run(host: String = "127.0.0.1", port: Int, count: Int) async throws {
+    public static func run(host: String = "127.0.0.1", port: Int, count: Int, variant: Variant = .lean) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<count {
                 let node = IstioNode.make(
                     type: "sidecar", ip: "10.0.\(i / 250).\(i % 250)", podName: "pod-\(i)", namespace: "bench")
-                let client = XDSClient(configuration: XDSClientConfiguration(host: host, port: port, node: node))
-                for type in types {
-                    // The client keeps the whole state; the handler accepts every update.
-                    await client.subscribe(typeURL: type) { _ in }
+                switch variant {
+                case .lean:
+                    group.addTask { try await LeanDeltaClient.run(host: host, port: port, node: node, types: types) }
+                case .full:
+                    let client = XDSClient(configuration: XDSClientConfiguration(host: host, port: port, node: node))
+                    for type in types {
+                        // The client keeps the whole state; the handler accepts every update.
+                        await client.subscribe(typeURL: type) { _ in }
+                    }
+                    group.addTask { try await client.run() }
                 }
-                group.addTask { try await client.run() }
             }
             try await group.waitForAll()
         }

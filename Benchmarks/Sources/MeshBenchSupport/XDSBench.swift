@@ -11,6 +11,15 @@ final class AckTracker: Sendable {
         var acked: [UInt64: [String: String]] = [:]
         var target: [String: String] = [:]
         var done: Set<UInt64> = []
+        /// Resumed once `done` holds this many streams (or on timeout).
+        var waiter: (count: Int, continuation: CheckedContinuation<Void, Never>)?
+
+        /// The waiter, taken, if `done` reached its count.
+        mutating func satisfiedWaiter() -> CheckedContinuation<Void, Never>? {
+            guard let waiter, done.count >= waiter.count else { return nil }
+            self.waiter = nil
+            return waiter.continuation
+        }
     }
 
     let state = Mutex(State())
@@ -28,17 +37,19 @@ final class AckTracker: Sendable {
             },
             onRequest: { [self] id, request in
                 guard case .delta(let request) = request, !request.responseNonce.isEmpty, !request.hasErrorDetail,
-                    let status = server.withLock({ $0 })?.status.client(streamID: id)?.types[request.typeURL],
+                    let status = server.withLock({ $0 })?.status.typeStatus(streamID: id, typeURL: request.typeURL),
                     status.lastSentNonce == request.responseNonce, let version = status.lastSentVersion
                 else { return }
-                state.withLock { state in
+                let waiter = state.withLock { state in
                     state.acked[id, default: [:]][request.typeURL] = version
                     if !state.target.isEmpty,
                         state.target.allSatisfy({ state.acked[id]?[$0.key] == $0.value })
                     {
                         state.done.insert(id)
                     }
+                    return state.satisfiedWaiter()
                 }
+                waiter?.resume()
             })
     }
 
@@ -53,6 +64,26 @@ final class AckTracker: Sendable {
     }
 
     var doneCount: Int { state.withLock { $0.done.count } }
+
+    /// Returns once `count` streams are done or `timeout` has passed (no polling: the ACK that
+    /// completes the count resumes the waiter).
+    func wait(forDone count: Int, timeout: Duration) async {
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            state.withLock { state -> CheckedContinuation<Void, Never>? in
+                defer { state.waiter = nil }
+                return state.waiter?.continuation
+            }?.resume()
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                state.waiter = (count, continuation)
+                return state.satisfiedWaiter()
+            }
+            now?.resume()
+        }
+    }
 }
 
 /// An xDS server with `clients` delta clients connected (in another process by default, so
@@ -61,6 +92,8 @@ final class AckTracker: Sendable {
 public final class XDSBenchEnvironment: Sendable {
     /// Connected delta clients.
     public let clientCount: Int
+    /// Which client they are.
+    public let clientVariant: LoadClients.Variant
     /// Clusters (and as many endpoint sets) in a full push.
     public let clusterCount: Int
     /// Listeners in a full push.
@@ -85,8 +118,13 @@ public final class XDSBenchEnvironment: Sendable {
     ///
     /// - Parameter clientExecutable: the `xds-load-clients` executable; nil runs the clients in
     ///   this process (then memory figures include them).
-    public init(clients: Int = 1000, clusters: Int = 1000, listeners: Int = 100, clientExecutable: String?) async throws {
+    /// - Parameter variant: the clients: lean load-test clients or full ``XDSClient``s.
+    public init(
+        clients: Int = 1000, clusters: Int = 1000, listeners: Int = 100, clientExecutable: String?,
+        variant: LoadClients.Variant = .lean
+    ) async throws {
         clientCount = clients
+        clientVariant = variant
         clusterCount = clusters
         listenerCount = listeners
         snapshots = SnapshotCache(hash: { _ in XDSBenchEnvironment.key })
@@ -112,14 +150,14 @@ public final class XDSBenchEnvironment: Sendable {
         if let clientExecutable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: clientExecutable)
-            process.arguments = ["--port", String(port), "--clients", String(clients)]
+            process.arguments = ["--port", String(port), "--clients", String(clients), "--client", variant.rawValue]
             process.standardInput = Pipe()  // the child exits when this process (and the pipe) goes
             try process.run()
             clientProcess = process
             clientsTask = nil
         } else {
             clientProcess = nil
-            clientsTask = Task { try await LoadClients.run(port: port, count: clients) }
+            clientsTask = Task { try await LoadClients.run(port: port, count: clients, variant: variant) }
         }
         let deadline = ContinuousClock.now + .seconds(300)
         while true {
@@ -210,11 +248,9 @@ public final class XDSBenchEnvironment: Sendable {
     }
 
     func waitForAll(since start: ContinuousClock.Instant, what: String) async throws {
-        while tracker.doneCount < clientCount {
-            if ContinuousClock.now - start > .seconds(600) {
-                throw BenchError("\(what): only \(tracker.doneCount) of \(clientCount) clients ACKed")
-            }
-            try await Task.sleep(for: .milliseconds(1))
+        await tracker.wait(forDone: clientCount, timeout: .seconds(600) - (ContinuousClock.now - start))
+        if tracker.doneCount < clientCount {
+            throw BenchError("\(what): only \(tracker.doneCount) of \(clientCount) clients ACKed")
         }
     }
 

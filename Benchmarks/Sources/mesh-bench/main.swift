@@ -2,6 +2,7 @@
 //
 //   mesh-bench ca  [--count N]
 //   mesh-bench xds [--clients N] [--clusters N] [--listeners N] [--full N] [--incremental N] [--in-process]
+//                  [--client lean|full]   (lean: load-test delta clients, the default; full: XDSClient)
 import Foundation
 import MeshBenchSupport
 
@@ -49,9 +50,16 @@ if what == "xds" || what == "all" {
     let inProcess = CommandLine.arguments.contains("--in-process")
     let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         .appendingPathComponent("xds-load-clients").path
+    let args = CommandLine.arguments
+    let variantName = args.firstIndex(of: "--client").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "lean"
+    guard let variant = LoadClients.Variant(rawValue: variantName) else {
+        FileHandle.standardError.write(Data("--client: lean or full\n".utf8))
+        exit(2)
+    }
     let env = try await XDSBenchEnvironment(
         clients: clients, clusters: option("--clusters", 1000), listeners: option("--listeners", 100),
-        clientExecutable: inProcess ? nil : executable)
+        clientExecutable: inProcess ? nil : executable, variant: variant)
+    print("xds.clients: \(variant.rawValue) (\(variant == .lean ? "load-test delta clients, resources not unpacked" : "XDSClient, every resource decoded"))")
     print("xds.connected: \(clients) clients; server RSS \(env.residentBeforeKB) KB before, \(env.residentConnectedKB) KB connected = \(String(format: "%.1f", env.connectedKBPerClient)) KB per client\(inProcess ? " (clients in process)" : "")")
     var full: [Double] = []
     for _ in 0..<option("--full", 3) {

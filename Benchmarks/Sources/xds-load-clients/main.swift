@@ -1,7 +1,7 @@
 // Connects N delta xDS clients to a server and keeps them running until standard input closes
 // (the benchmark that started this process ended) or the process is terminated.
 //
-//   xds-load-clients --port P [--clients N] [--host H]
+//   xds-load-clients --port P [--clients N] [--host H] [--client lean|full]
 import Foundation
 import MeshBenchSupport
 
@@ -11,13 +11,17 @@ func value(_ name: String) -> String? {
     return args[i + 1]
 }
 guard let port = value("--port").flatMap(Int.init) else {
-    FileHandle.standardError.write(Data("usage: xds-load-clients --port P [--clients N] [--host H]\n".utf8))
+    FileHandle.standardError.write(Data("usage: xds-load-clients --port P [--clients N] [--host H] [--client lean|full]\n".utf8))
     exit(2)
 }
 let count = value("--clients").flatMap(Int.init) ?? 1000
 let host = value("--host") ?? "127.0.0.1"
+guard let variant = LoadClients.Variant(rawValue: value("--client") ?? "lean") else {
+    FileHandle.standardError.write(Data("--client: lean or full\n".utf8))
+    exit(2)
+}
 Thread.detachNewThread {
     _ = FileHandle.standardInput.readDataToEndOfFile()
     exit(0)
 }
-try await LoadClients.run(host: host, port: port, count: count)
+try await LoadClients.run(host: host, port: port, count: count, variant: variant)

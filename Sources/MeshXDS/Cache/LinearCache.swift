@@ -16,6 +16,9 @@ public final class LinearCache: ResourceCache {
     struct State {
         var resources: [String: XDSResource] = [:]
         var counter: UInt64 = 0
+        /// What ``LinearCache/view(typeURL:node:)`` returns, made once per change so that every
+        /// stream sees the same ``CacheView/contents``.
+        var view = CacheView(version: "", resources: [:])
         var watches: [UInt64: Entry] = [:]
         var wildcard: Set<UInt64> = []
         var byName: [String: Set<UInt64>] = [:]
@@ -52,6 +55,7 @@ public final class LinearCache: ResourceCache {
         self.versionPrefix = versionPrefix
         state.withLock { state in
             for resource in resources { state.resources[resource.name] = resource }
+            state.view = CacheView(version: versionPrefix + "0", resources: state.resources)
         }
     }
 
@@ -71,6 +75,7 @@ public final class LinearCache: ResourceCache {
             }
             if changed.isEmpty { return [] }
             state.counter += 1
+            state.view = CacheView(version: versionPrefix + String(state.counter), resources: state.resources)
             return Self.affected(state, changed)
         }
         for (call, change) in calls { call(change) }
@@ -88,6 +93,7 @@ public final class LinearCache: ResourceCache {
             for name in state.resources.keys where next[name] == nil { changed.insert(name) }
             state.resources = next
             state.counter += 1
+            state.view = CacheView(version: versionPrefix + String(state.counter), resources: state.resources)
             return Self.affected(state, changed)
         }
         for (call, change) in calls { call(change) }
@@ -107,7 +113,7 @@ public final class LinearCache: ResourceCache {
 
     public func view(typeURL: String, node: NodeKey) -> CacheView? {
         guard typeURL == self.typeURL else { return nil }
-        return state.withLock { CacheView(version: versionPrefix + String($0.counter), resources: $0.resources) }
+        return state.withLock { $0.view }
     }
 
     public func watch(

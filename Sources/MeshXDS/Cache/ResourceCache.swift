@@ -7,13 +7,25 @@ public struct CacheView: Sendable {
     /// The type's version (what SotW responses carry as `version_info`).
     public var version: String
     /// The resources of the type, by name.
-    public var resources: [String: XDSResource]
+    public var resources: [String: XDSResource] {
+        didSet { contents = ViewContents() }
+    }
+    /// Identifies ``resources``: views carrying the same object hold the same resources, so a
+    /// server may compute a change once for every client that holds one view and moves to another.
+    /// New for every created view and whenever ``resources`` is assigned.
+    var contents = ViewContents()
 
     /// Creates a view.
     public init(version: String, resources: [String: XDSResource]) {
         self.version = version
         self.resources = resources
     }
+}
+
+/// The identity of one set of resources of a ``CacheView`` (compared with `===`, never looked into).
+final class ViewContents: Sendable {
+    /// Stands for "no resources" (a client that holds nothing yet).
+    static let empty = ViewContents()
 }
 
 /// Which resources of one type a stream is interested in.

@@ -1,5 +1,6 @@
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCProtobuf
 import MeshProto
 import SwiftProtobuf
 
@@ -16,8 +17,8 @@ extension XDSClient {
 
     func runDelta() async throws {
         try await withGRPCClient(transport: try transport()) { grpc in
-            let ads = Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Client(wrapping: grpc)
-            let (out, sink) = AsyncStream<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>.makeStream()
+            typealias Request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+            let (out, sink) = AsyncStream<Request>.makeStream()
             deltaOut = sink
             defer {
                 sink.finish()
@@ -25,52 +26,60 @@ extension XDSClient {
             }
             for subscription in ordered() { sink.yield(initialDelta(subscription)) }
             opened()
-            try await ads.deltaAggregatedResources(
-                metadata: [:], options: callOptions,
-                requestProducer: { writer in
+            // The generated client would decode each response into `Resource` and `Any` messages;
+            // DeltaResponseDeserializer reads the wire straight into XDSResources.
+            try await grpc.bidirectionalStreaming(
+                request: StreamingClientRequest(of: Request.self) { writer in
                     for await request in out { try await writer.write(request) }
                 },
-                onResponse: { response in
-                    for try await message in response.messages {
-                        let reply = await self.handleDelta(message)
-                        sink.yield(reply)
-                    }
+                descriptor: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method.DeltaAggregatedResources
+                    .descriptor,
+                serializer: ProtobufSerializer<Request>(),
+                deserializer: DeltaResponseDeserializer(),
+                options: callOptions
+            ) { response in
+                for try await message in response.messages {
+                    let reply = await self.handleDelta(message)
+                    sink.yield(reply)
                 }
-            )
+            }
         }
     }
 
-    func handleDelta(
-        _ response: Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
-    ) async -> Envoy_Service_Discovery_V3_DeltaDiscoveryRequest {
+    func handleDelta(_ response: ReceivedDeltaResponse) async -> Envoy_Service_Discovery_V3_DeltaDiscoveryRequest {
         var reply = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest()
         reply.typeURL = response.typeURL
         reply.responseNonce = response.nonce
         let typeURL = response.typeURL
-        guard let handler = subscriptions[typeURL]?.handler else { return reply }
+        // Taken out while the response is applied (put back before the handler runs), so that
+        // each resource costs one lookup in the held map rather than one in `subscriptions` too.
+        guard var subscription = subscriptions.removeValue(forKey: typeURL) else { return reply }
+        let handler = subscription.handler
         // The update is applied to the held resources in place, with an undo log: copying the
         // whole map for every response made a one-resource change cost O(resources held).
         var undo: [(name: String, previous: XDSResource?)] = []
         var updated: [XDSResource] = []
-        var seen = Set<String>()
+        undo.reserveCapacity(response.resources.count)
+        updated.reserveCapacity(response.resources.count)
+        var seen = Set<String>(minimumCapacity: response.resources.count)
         var problem: String?
-        for wrapped in response.resources {
-            if !seen.insert(wrapped.name).inserted { problem = "duplicate resource name \(wrapped.name)" }
-            if wrapped.hasResource && wrapped.resource.typeURL != typeURL {
-                problem = "resource \(wrapped.name) has type \(wrapped.resource.typeURL), not \(typeURL)"
+        for entry in response.resources {
+            let resource = entry.resource
+            let name = resource.name
+            if !seen.insert(name).inserted { problem = "duplicate resource name \(name)" }
+            if let payloadType = entry.payloadType, payloadType != typeURL {
+                problem = "resource \(name) has type \(payloadType), not \(typeURL)"
             }
-            let resource = XDSResource(
-                received: wrapped.name, any: wrapped.resource, version: wrapped.version, aliases: wrapped.aliases)
             updated.append(resource)
-            let previous = subscriptions[typeURL]?.resources.updateValue(resource, forKey: wrapped.name)
-            undo.append((wrapped.name, previous ?? nil))
+            undo.append((name, subscription.resources.updateValue(resource, forKey: name)))
         }
         for name in response.removedResources {
-            if let previous = subscriptions[typeURL]?.resources.removeValue(forKey: name) {
+            if let previous = subscription.resources.removeValue(forKey: name) {
                 undo.append((name, previous))
             }
         }
-        subscriptions[typeURL]?.pendingUndo = undo
+        subscription.pendingUndo = undo
+        subscriptions[typeURL] = subscription
         do {
             if let problem { throw XDSRejection(problem) }
             let update = XDSClientUpdate(

@@ -158,8 +158,13 @@ public actor XDSClient {
     }
 
     func transport() throws -> HTTP2ClientTransport.Posix {
-        try HTTP2ClientTransport.Posix(
-            target: .ipv4(host: configuration.host, port: configuration.port), transportSecurity: .plaintext)
+        // No flush coalescing: the client writes one ACK per response, so holding flushes on a
+        // timer only delays it (see ``XDSServer/transportConfig``).
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        config.connection.flushCoalescing = nil
+        return try HTTP2ClientTransport.Posix(
+            target: .ipv4(host: configuration.host, port: configuration.port), transportSecurity: .plaintext,
+            config: config)
     }
 
     var callOptions: CallOptions {

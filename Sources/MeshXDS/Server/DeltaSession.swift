@@ -130,6 +130,22 @@ final class DeltaSession: StreamSession {
         // Taken out of `types` while it changes, so that `known` (one entry per resource the
         // client holds) is mutated in place rather than copied on every push.
         var state = types.removeValue(forKey: typeURL)!
+        if state.wildcard && state.names.isEmpty && state.reportedAbsent.isEmpty,
+            let held = state.known.exactContents
+        {
+            // In step with a view, like most clients of a push: the change is the same for all of
+            // them, computed and serialised once (whatever `changes` says, the plan is the whole
+            // difference between what the client holds and the view).
+            let plan = server.deltaPlans.plan(
+                typeURL: typeURL, from: state.known.base, contents: held, to: view,
+                header: header(typeURL, view: view))
+            state.known.adopt(view)
+            state.nextRebase = KnownVersions.rebaseThreshold
+            try await send(
+                typeURL, &state, view: view, resources: plan.resources, removed: plan.removed, shared: plan.response,
+                since: since)
+            return
+        }
         // Candidates are visited in set order: a delta response's resources are unordered, and
         // sorting names per client was a measurable share of a push to many clients.
         var resources: [XDSResource] = []
@@ -159,22 +175,27 @@ final class DeltaSession: StreamSession {
         }
         if state.wildcard && state.known.privateCount >= state.nextRebase {
             // Back in step with the cache: share the view's storage instead of a map per client.
-            state.nextRebase = state.known.rebase(onto: view.resources)
+            state.nextRebase = state.known.rebase(onto: view)
                 ? KnownVersions.rebaseThreshold : state.known.privateCount * 2
         }
+        try await send(typeURL, &state, view: view, resources: resources, removed: removed, shared: nil, since: since)
+    }
+
+    /// Puts `state` back into `types` and writes the response, if there is anything to say.
+    func send(
+        _ typeURL: String, _ state: inout TypeState, view: CacheView, resources: [XDSResource], removed: [String],
+        shared: SharedDeltaResponse?, since: ContinuousClock.Instant?
+    ) async throws {
         if resources.isEmpty && removed.isEmpty && state.responded {
             types[typeURL] = state
             return
         }
         nonceCounter += 1
-        let nonce = String(nonceCounter)
-        var header = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
-        header.systemVersionInfo = view.version
-        header.typeURL = typeURL
-        header.nonce = nonce
-        header.removedResources = removed
-        header.controlPlane = server.controlPlane
-        let response = DeltaResponseWire(header: header, resources: resources)
+        let nonce = Self.nonce(nonceCounter)
+        var fields = header(typeURL, view: view)
+        fields.nonce = nonce
+        fields.removedResources = removed
+        let response = DeltaResponseWire(header: fields, resources: resources, shared: shared)
         if let onResponse = server.callbacks.onResponse { onResponse(id, .delta(response.message)) }
         state.responded = true
         state.nonce = nonce
@@ -183,6 +204,25 @@ final class DeltaSession: StreamSession {
         recordSending(typeURL, version: view.version, nonce: nonce)
         try await writer.write(response)
         recordSent(typeURL, since: since)
+    }
+
+    /// The fields of a response that are the same for every client.
+    func header(_ typeURL: String, view: CacheView) -> Envoy_Service_Discovery_V3_DeltaDiscoveryResponse {
+        var header = Envoy_Service_Discovery_V3_DeltaDiscoveryResponse()
+        header.systemVersionInfo = view.version
+        header.typeURL = typeURL
+        header.controlPlane = server.controlPlane
+        return header
+    }
+
+    /// Characters in every nonce: a fixed width lets a response serialised once for many
+    /// clients carry each one's nonce in place (see ``SharedDeltaResponse``).
+    static let nonceWidth = 16
+
+    /// The stream's `counter`th nonce: the counter in hexadecimal, zero-padded to ``nonceWidth``.
+    static func nonce(_ counter: UInt64) -> String {
+        let digits = String(counter, radix: 16)
+        return String(repeating: "0", count: nonceWidth - digits.count) + digits
     }
 
     func recordNack(_ typeURL: String, _ request: Request, rejected: String) {

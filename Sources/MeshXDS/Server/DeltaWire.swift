@@ -10,6 +10,9 @@ struct DeltaResponseWire: Sendable {
     var header: Envoy_Service_Discovery_V3_DeltaDiscoveryResponse
     /// The resources, in the order they are written.
     var resources: [XDSResource]
+    /// The response already serialised for every client of a ``DeltaPlan`` (`header.nonce` is
+    /// written into a copy), or nil to serialise `header` and copy each resource's entry.
+    var shared: SharedDeltaResponse? = nil
 
     /// The equivalent message (for callbacks; building it costs a wrapper per resource).
     var message: Envoy_Service_Discovery_V3_DeltaDiscoveryResponse {
@@ -19,11 +22,30 @@ struct DeltaResponseWire: Sendable {
     }
 }
 
+/// A whole `DeltaDiscoveryResponse`, serialised once for many clients, whose nonce bytes (at
+/// `nonceOffset`, ``DeltaSession/nonceWidth`` of them) are a placeholder.
+struct SharedDeltaResponse: Sendable {
+    var bytes: [UInt8]
+    var nonceOffset: Int
+}
+
 /// Writes a ``DeltaResponseWire`` as a `DeltaDiscoveryResponse`: the header's fields, then each
 /// resource's pre-serialised field 2 (`resources`). Protobuf parsers accept fields in any order,
 /// and a repeated message field may be written entry by entry, so the bytes are a valid response.
 struct DeltaResponseSerializer: MessageSerializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ response: DeltaResponseWire) throws -> Bytes {
+        if let shared = response.shared, response.header.nonce.utf8.count == DeltaSession.nonceWidth {
+            // One copy of the shared bytes, then this client's nonce over the placeholder.
+            var bytes = Bytes(shared.bytes)
+            bytes.withUnsafeMutableBytes { buffer in
+                var offset = shared.nonceOffset
+                for byte in response.header.nonce.utf8 {
+                    buffer[offset] = byte
+                    offset += 1
+                }
+            }
+            return bytes
+        }
         let head: [UInt8] = try response.header.serializedBytes()
         var total = head.count
         for resource in response.resources { total += resource.deltaEntry.count }

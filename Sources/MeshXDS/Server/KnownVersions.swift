@@ -10,7 +10,9 @@ struct KnownVersions {
     static let rebaseThreshold = 32
 
     /// Shared with a cache view (never mutated here, so never copied).
-    private var base: [String: XDSResource] = [:]
+    private(set) var base: [String: XDSResource] = [:]
+    /// The ``CacheView/contents`` that `base` came from.
+    private var baseContents: ViewContents?
     /// name → version held (nil: not held, even if `base` has it).
     private var overlay: [String: String?] = [:]
     /// Names in `overlay` whose value is nil while `base` has them.
@@ -58,10 +60,26 @@ struct KnownVersions {
     /// Entries kept per client (what this client costs beyond the shared base).
     var privateCount: Int { overlay.count }
 
-    /// If the client holds exactly `resources` (same names, same versions), shares their storage
-    /// as the new base and empties the overlay. Returns whether it did.
+    /// The view contents this client holds exactly (nothing more, nothing less, same versions),
+    /// or nil if what it holds differs from any view's contents or is not known to match one.
+    var exactContents: ViewContents? {
+        guard overlay.isEmpty else { return nil }
+        return base.isEmpty ? ViewContents.empty : baseContents
+    }
+
+    /// Records that the client now holds exactly `view`'s resources.
+    mutating func adopt(_ view: CacheView) {
+        base = view.resources
+        baseContents = view.contents
+        overlay = [:]
+        hidden = 0
+    }
+
+    /// If the client holds exactly `view`'s resources (same names, same versions), shares their
+    /// storage as the new base and empties the overlay. Returns whether it did.
     @discardableResult
-    mutating func rebase(onto resources: [String: XDSResource]) -> Bool {
+    mutating func rebase(onto view: CacheView) -> Bool {
+        let resources = view.resources
         // Same names: everything held is in `resources`, and nothing of `resources` is missing.
         var held = 0
         for (name, resource) in resources {
@@ -72,9 +90,7 @@ struct KnownVersions {
             count + (entry.value != nil && base[entry.key] == nil ? 1 : 0)
         }
         guard held == total else { return false }
-        base = resources
-        overlay = [:]
-        hidden = 0
+        adopt(view)
         return true
     }
 }

@@ -43,6 +43,8 @@ public final class XDSServer: Sendable {
     public let options: XDSServerOptions
     let logger: Logger
     let metrics = XDSMetrics()
+    /// Delta changes computed once for every client in the same state.
+    let deltaPlans = DeltaPlans()
     let nextStreamID = Atomic<UInt64>(0)
     let connectedStreams = Atomic<Int>(0)
 

@@ -23,6 +23,16 @@ public final class StatusRegistry: Sendable {
         clients.withLock { $0[streamID] }
     }
 
+    /// The status of one type on one stream: what ``client(streamID:)`` would say about
+    /// `typeURL`, without copying the rest of the stream's status (cheap enough for a callback
+    /// that runs on every request).
+    public func typeStatus(streamID: UInt64, typeURL: String) -> ClientStatus.TypeStatus? {
+        clients.withLock { clients in
+            guard let index = clients.index(forKey: streamID) else { return nil }
+            return clients.values[index].types[typeURL]
+        }
+    }
+
     /// JSON for a debug endpoint.
     public func jsonData() throws -> Data {
         let encoder = JSONEncoder()

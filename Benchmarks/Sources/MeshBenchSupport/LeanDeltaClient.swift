@@ -1,0 +1,281 @@
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import MeshProto
+import MeshXDS
+import SwiftProtobuf
+import Synchronization
+
+/// A load-test delta ADS client, the way Istio's pilot-load drives istiod: it keeps the protocol
+/// (wildcard subscriptions, an ACK echoing each response's nonce, a NACK for a resource of the
+/// wrong type, the name → version of everything held and `initial_resource_versions` on
+/// reconnect) but does not unpack resources. A response is read field by field from its bytes;
+/// each resource's payload is only checked for its type URL.
+///
+/// ``XDSClient`` is what proxies use: it decodes every resource into the state it hands to
+/// handlers. The benchmark can run either (`--client full`).
+public enum LeanDeltaClient {
+    /// What the client holds of one type.
+    struct TypeState {
+        var versions: [String: String] = [:]
+        var systemVersion = ""
+        var acked = 0
+        var nacked = 0
+    }
+
+    /// What one client holds, by type, across its streams.
+    final class Held: Sendable {
+        let types = Mutex<[String: TypeState]>([:])
+    }
+
+    /// Runs one client until the task is cancelled, reconnecting 100 ms after a stream ends.
+    public static func run(host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String]) async throws {
+        // What is held survives a failed stream: the next one announces it.
+        let held = Held()
+        while !Task.isCancelled {
+            do {
+                try await stream(host: host, port: port, node: node, types: types, held: held)
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// One ADS stream, keeping `held` up to date.
+    static func stream(
+        host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String], held: Held
+    ) async throws {
+        var config = HTTP2ClientTransport.Posix.Config.defaults
+        config.connection.flushCoalescing = nil  // one ACK per response: nothing to coalesce
+        let transport = try HTTP2ClientTransport.Posix(
+            target: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config)
+        try await withGRPCClient(transport: transport) { grpc in
+            typealias Request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
+            // The request side writes the subscriptions, then hands its writer to the response
+            // loop, which writes each ACK itself (no hop through another task), and stays open
+            // until the response loop ends.
+            let (handoff, handoffSink) = AsyncStream<RPCWriter<Request>>.makeStream()
+            let (end, endSink) = AsyncStream<Never>.makeStream()
+            defer { endSink.finish() }
+            var options = CallOptions.defaults
+            options.waitForReady = false
+            let initial = held.types.withLock { $0.mapValues(\.versions) }
+            try await grpc.bidirectionalStreaming(
+                request: StreamingClientRequest(of: Request.self) { writer in
+                    for (index, typeURL) in types.enumerated() {
+                        var request = Request()
+                        if index == 0 { request.node = node }
+                        request.typeURL = typeURL
+                        request.resourceNamesSubscribe = ["*"]
+                        request.initialResourceVersions = initial[typeURL] ?? [:]
+                        try await writer.write(request)
+                    }
+                    handoffSink.yield(writer)
+                    handoffSink.finish()
+                    for await _ in end {}
+                },
+                descriptor: Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method.DeltaAggregatedResources
+                    .descriptor,
+                serializer: RequestSerializer(),
+                deserializer: LeanDeltaResponseDeserializer(),
+                options: options
+            ) { response in
+                defer { endSink.finish() }
+                var writers = handoff.makeAsyncIterator()
+                guard let writer = await writers.next() else { return }
+                for try await message in response.messages {
+                    try await writer.write(held.types.withLock { apply(message, to: &$0) })
+                }
+            }
+        }
+    }
+
+    /// Applies a response (unless it is rejected) and returns the ACK or NACK.
+    static func apply(
+        _ response: LeanDeltaResponse, to held: inout [String: TypeState]
+    ) -> Envoy_Service_Discovery_V3_DeltaDiscoveryRequest {
+        var reply = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest()
+        reply.typeURL = response.typeURL
+        reply.responseNonce = response.nonce
+        if let wrongType = response.wrongType {
+            held[response.typeURL, default: TypeState()].nacked += 1
+            var status = Google_Rpc_Status()
+            status.code = 3  // INVALID_ARGUMENT
+            status.message = "resource \(wrongType) is not of type \(response.typeURL)"
+            reply.errorDetail = status
+            return reply
+        }
+        var state = held.removeValue(forKey: response.typeURL) ?? TypeState()
+        // Second pass over the bytes: each resource's name and version straight into the map.
+        response.bytes.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+            var reader = WireReader(bytes)
+            while let (field, wireType) = try? reader.nextField() {
+                guard field == 2, wireType == 2, let entry = try? reader.lengthDelimited() else {
+                    try? reader.skip(wireType)
+                    continue
+                }
+                var fields = WireReader(entry)
+                var name: String?
+                var version: UnsafeRawBufferPointer?
+                while let (field, wireType) = try? fields.nextField() {
+                    switch (field, wireType) {
+                    case (1, 2): version = try? fields.lengthDelimited()
+                    case (3, 2): name = try? fields.string()
+                    default: try? fields.skip(wireType)
+                    }
+                }
+                guard let name else { continue }
+                let newVersion = version ?? UnsafeRawBufferPointer(start: nil, count: 0)
+                if let index = state.versions.index(forKey: name) {
+                    let same = state.versions.values[index].utf8.withContiguousStorageIfAvailable {
+                        WireReader.equal(UnsafeRawBufferPointer($0), newVersion)
+                    }
+                    if same != true {
+                        state.versions.values[index] = String(decoding: newVersion, as: UTF8.self)
+                    }
+                } else {
+                    state.versions[name] = String(decoding: newVersion, as: UTF8.self)
+                }
+            }
+        }
+        for name in response.removed { state.versions[name] = nil }
+        state.systemVersion = response.systemVersion
+        state.acked += 1
+        held[response.typeURL] = state
+        return reply
+    }
+}
+
+/// A `DeltaDiscoveryResponse` as ``LeanDeltaClient`` reads it: its small fields, and its bytes,
+/// from which ``LeanDeltaClient/apply(_:to:)`` reads the resources' names and versions.
+struct LeanDeltaResponse: Sendable {
+    var systemVersion = ""
+    var typeURL = ""
+    var nonce = ""
+    var removed: [String] = []
+    /// The name (or, if unnamed, the index) of a resource whose payload is not of `typeURL`.
+    var wrongType: String?
+    /// The response as received (the transport's buffer, not a copy).
+    var bytes: any GRPCContiguousBytes & Sendable = [UInt8]()
+}
+
+/// Reads a `DeltaDiscoveryResponse`'s small fields and checks each resource's payload type,
+/// without decoding payloads.
+struct LeanDeltaResponseDeserializer: MessageDeserializer {
+    func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> LeanDeltaResponse {
+        try serializedMessageBytes.withUnsafeBytes { bytes in
+            var reader = WireReader(bytes)
+            var response = LeanDeltaResponse()
+            // Payload type URLs are compared once the response's type URL is known (it may come last).
+            var payloadTypes: [(index: Int, name: UnsafeRawBufferPointer?, type: UnsafeRawBufferPointer)] = []
+            var index = 0
+            while let (field, wireType) = try reader.nextField() {
+                switch (field, wireType) {
+                case (1, 2): response.systemVersion = try reader.string()
+                case (2, 2):
+                    var entry = WireReader(try reader.lengthDelimited())
+                    var name: UnsafeRawBufferPointer?
+                    var payloadType: UnsafeRawBufferPointer?
+                    while let (field, wireType) = try entry.nextField() {
+                        switch (field, wireType) {
+                        case (3, 2): name = try entry.lengthDelimited()
+                        case (2, 2):
+                            var any = WireReader(try entry.lengthDelimited())
+                            while let (field, wireType) = try any.nextField() {
+                                if field == 1 && wireType == 2 {
+                                    payloadType = try any.lengthDelimited()
+                                } else {
+                                    try any.skip(wireType)
+                                }
+                            }
+                        default: try entry.skip(wireType)
+                        }
+                    }
+                    if let payloadType { payloadTypes.append((index, name, payloadType)) }
+                    index += 1
+                case (4, 2): response.typeURL = try reader.string()
+                case (5, 2): response.nonce = try reader.string()
+                case (6, 2): response.removed.append(try reader.string())
+                default: try reader.skip(wireType)
+                }
+            }
+            let expected = Array(response.typeURL.utf8)
+            let wrong = expected.withUnsafeBytes { expected in
+                payloadTypes.first(where: { !WireReader.equal($0.type, expected) })
+            }
+            if let wrong {
+                response.wrongType = wrong.name.map { String(decoding: $0, as: UTF8.self) } ?? "#\(wrong.index)"
+            }
+            // Kept for the second pass: the transport's bytes are Sendable; others are copied.
+            response.bytes = (serializedMessageBytes as? GRPCNIOTransportBytes) ?? Array(bytes)
+            return response
+        }
+    }
+}
+
+/// Encodes the (small) requests with swift-protobuf.
+struct RequestSerializer: MessageSerializer {
+    func serialize<Bytes: GRPCContiguousBytes>(_ message: Envoy_Service_Discovery_V3_DeltaDiscoveryRequest) throws -> Bytes {
+        Bytes(try message.serializedBytes() as [UInt8])
+    }
+}
+
+/// Protobuf wire format, read in place.
+struct WireReader {
+    struct Malformed: Error {}
+
+    let bytes: UnsafeRawBufferPointer
+    var offset = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// Byte-wise equality (memcmp; the generic `elementsEqual` showed in profiles).
+    static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        guard let x = a.baseAddress, let y = b.baseAddress else { return true }
+        return memcmp(x, y, a.count) == 0
+    }
+
+    mutating func varint() throws -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while offset < bytes.count, shift < 64 {
+            let byte = bytes[offset]
+            offset += 1
+            value |= UInt64(byte & 0x7f) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+        throw Malformed()
+    }
+
+    /// The next field's number and wire type, or nil at the end.
+    mutating func nextField() throws -> (Int, Int)? {
+        guard offset < bytes.count else { return nil }
+        let key = try varint()
+        return (Int(key >> 3), Int(key & 7))
+    }
+
+    mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
+        let length = Int(try varint())
+        guard length >= 0, length <= bytes.count - offset else { throw Malformed() }
+        defer { offset += length }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
+    }
+
+    mutating func string() throws -> String { String(decoding: try lengthDelimited(), as: UTF8.self) }
+
+    mutating func skip(_ wireType: Int) throws {
+        switch wireType {
+        case 0: _ = try varint()
+        case 1: offset += 8
+        case 2: _ = try lengthDelimited()
+        case 5: offset += 4
+        default: throw Malformed()
+        }
+        guard offset <= bytes.count else { throw Malformed() }
+    }
+}
