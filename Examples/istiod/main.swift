@@ -83,11 +83,14 @@ struct Istiod: AsyncParsableCommand {
         let serving = try authority.issueServingCertificate(
             dnsNames: ["istiod.\(rootNamespace).svc", "istiod.\(rootNamespace).svc.cluster.local", "localhost"],
             ipAddresses: [host])
-        let plaintext = HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: grpcPort), transportSecurity: .plaintext)
+        // xDS streams write one response per push: no flush coalescing (see XDSServer.transportConfig).
+        let plaintext = HTTP2ServerTransport.Posix(
+            address: .ipv4(host: host, port: grpcPort), transportSecurity: .plaintext, config: XDSServer.transportConfig)
         let tls = HTTP2ServerTransport.Posix(
             address: .ipv4(host: host, port: grpcTLSPort),
             transportSecurity: try CAServerTransportSecurity.make(
-                chain: serving.chain, privateKey: serving.privateKey, clientCertificates: .notRequested))
+                chain: serving.chain, privateKey: serving.privateKey, clientCertificates: .notRequested),
+            config: XDSServer.transportConfig)
 
         let debug = DebugHTTPServer(routes: [
             "/ready": { _ in
