@@ -251,4 +251,4 @@ echo "ratios: ours/envoy throughput $(ratio "$OURS_M" "$ENV_M") (goal >= 1.25); 
 echo "        pair CPU per GB ours/envoy $(ratio "$OURS_CPU_M" "$ENV_CPU_M") (below 1: ours spends less CPU per byte)"
 echo "        setup p99 ours/envoy pooled $(ratio "$(p p99_us "$OUR_POOLED")" "$(p p99_us "$ENV_POOLED")") unpooled $(ratio "$(p p99_us "$OUR_NEW")" "$(p p99_us "$ENV_NEW")") (goal <= 1.00)"
 echo "        idle tunnel memory: client $(p client_kb_per_tunnel "$IDLE_LINE") KB + server $SERVER_KB KB per tunnel (goal < 16 KB)"
-echo "key exchange: Envoy 1.40 ↔ Envoy negotiates X25519MLKEM768 by default; ours (BoringSSL via NIOSSL) uses its default group (X25519)."
+echo "key exchange: both pairs negotiate X25519MLKEM768 (Envoy 1.40's default; NIOSSL puts it first in its default groups)."
