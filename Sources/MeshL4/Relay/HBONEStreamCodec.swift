@@ -20,6 +20,8 @@ final class HBONEStreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var inputEnded = false
     /// Whether we ended ours.
     private(set) var outputEnded = false
+    /// Whether our END_STREAM has been written (not only queued).
+    private var outputWritten = false
     /// Whether the peer reset the stream.
     private(set) var peerReset: HTTP2ErrorCode?
     private let onClose: ((HBONEStreamCodec) -> Void)?
@@ -73,14 +75,25 @@ final class HBONEStreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
             // only once END_STREAM has really gone out. DATA waiting for flow-control window sits
             // in front of it, and a relay that closed the stream on seeing both directions end
             // would otherwise drop that data and reset the stream (Envoy then resets its client).
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
             written.futureResult.whenComplete { result in
-                if case .success = result { bound.value.fireUserInboundEventTriggered(ChannelEvent.outputClosed) }
+                guard case .success = result else { return }
+                let (codec, context) = bound.value
+                codec.outputWritten = true
+                context.fireUserInboundEventTriggered(ChannelEvent.outputClosed)
             }
             written.futureResult.cascade(to: promise)
         case .input:
             promise?.fail(ChannelError.operationUnsupported)
         case .all:
+            if inputEnded && outputWritten && peerReset == nil {
+                // END_STREAM went both ways: HTTP/2 closes the stream, and with it this channel.
+                // Closing first (the stream-closed notice can come a moment after our END_STREAM's
+                // write completes) would send RST_STREAM on a finished stream; peers count those
+                // against a reset-rate limit (NIO: 200 in 30 s) and then close the connection.
+                context.channel.closeFuture.cascade(to: promise)
+                return
+            }
             context.close(mode: .all, promise: promise)
         }
     }

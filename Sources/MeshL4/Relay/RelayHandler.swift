@@ -145,11 +145,6 @@ public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func closeIfDone(context: ChannelHandlerContext) {
         guard inputClosed, outputClosed, !closing else { return }
         closing = true
-        // A stream whose END_STREAM went both ways is closed by HTTP/2 itself, which then closes
-        // its channel. Closing the channel first (the stream-closed notice can come a moment after
-        // our END_STREAM's write completes) would send RST_STREAM on a finished stream; peers
-        // count those against a reset-rate limit (NIO: 200 in 30 s) and close the connection.
-        guard context.channel is any SocketOptionProvider else { return }
         context.close(promise: nil)
     }
 
