@@ -291,7 +291,7 @@ public final class HBONEClient: Sendable {
         // One chain, so an async caller resumes once, not once per step. The caller's view of
         // the stream (e.g. an async channel, which must be finished once made) is made only
         // after the 200, synchronously as it arrives, before the stream reads any further.
-        return streamFuture.hop(to: eventLoop).flatMap { stream in
+        return streamFuture.flatMap { stream in
             response.futureResult.flatMapThrowing {
                 do {
                     return (try initializer(stream), peerIdentity)

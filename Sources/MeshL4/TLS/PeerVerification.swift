@@ -33,8 +33,10 @@ final class PeerVerificationOutcome: Sendable {
 }
 
 enum PeerVerification {
-    static func certificates(_ presented: [NIOSSLCertificate]) throws -> [Certificate] {
-        try presented.map { try Certificate(derEncoded: try $0.toDERBytes()) }
+    /// The presented chain parsed, from the DER the cache key already holds when there is one.
+    static func certificates(_ presented: [NIOSSLCertificate], key: VerifiedChainCache.Key?) throws -> [Certificate] {
+        if let key { return try key.chain.map { try Certificate(derEncoded: $0) } }
+        return try presented.map { try Certificate(derEncoded: try $0.toDERBytes()) }
     }
 
     /// The server side: the client's chain must lead to `roots` and its identity be in `trustDomain`.
@@ -51,7 +53,7 @@ enum PeerVerification {
             }
             promise.completeWithTask {
                 do {
-                    let chain = try certificates(presented)
+                    let chain = try certificates(presented, key: key)
                     let (identity, validated) = try await SpiffeChainVerifier.verifiedChain(
                         chain: chain, roots: roots,
                         policy: SpiffeVerifierPolicy(trustDomain: trustDomain, requiredUsage: .clientAuth))
@@ -100,11 +102,11 @@ enum PeerVerification {
 
     static func verifyServer(
         _ presented: [NIOSSLCertificate], roots: [Certificate], expected: [SpiffeID],
-        cache: VerifiedChainCache? = nil, key: VerifiedChainCache.Key? = nil
+        cache: VerifiedChainCache, key: VerifiedChainCache.Key?
     ) async -> Result<SpiffeID, HBONEError> {
         let chain: [Certificate]
         do {
-            chain = try certificates(presented)
+            chain = try certificates(presented, key: key)
         } catch {
             return .failure(.untrustedServerCertificate(reason: "unreadable certificate: \(error)"))
         }
@@ -119,7 +121,7 @@ enum PeerVerification {
             let (_, validated) = try await SpiffeChainVerifier.verifiedChain(
                 chain: chain, roots: roots,
                 policy: SpiffeVerifierPolicy(trustDomain: presentedIdentity.trustDomain, requiredUsage: .serverAuth))
-            if let cache, let key { cache.insert(key, identity: presentedIdentity, validated: validated) }
+            if let key { cache.insert(key, identity: presentedIdentity, validated: validated) }
         } catch {
             return .failure(.untrustedServerCertificate(reason: error.description))
         }
