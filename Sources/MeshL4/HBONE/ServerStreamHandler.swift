@@ -223,6 +223,8 @@ final class HBONEServerStreamHandler: ChannelDuplexHandler {
 
     private func logAccess() {
         let logger = shared.accessLogger
+        // The metadata is built only when the line will be written (the access log is often off).
+        guard logger.logLevel <= (failureReason == nil ? .info : .error) else { return }
         let elapsed = (NIODeadline.now() - openedAt).nanoseconds / 1_000_000
         var metadata: Logger.Metadata = [
             "src.addr": "\(info.map { HBONETarget.authority(of: $0.source) } ?? "-")",

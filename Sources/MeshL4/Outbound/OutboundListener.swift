@@ -43,12 +43,12 @@ struct OutboundContext: Sendable {
 /// What both outbound listeners share: the listening socket, the accepted connections and the
 /// upstreams they relay to, and stopping them.
 final class OutboundListener: Sendable {
-    let channel: any Channel
+    let listeners: LoopListeners
     let accepted: ChannelRegistry
     let upstreams: ChannelRegistry
 
-    private init(channel: any Channel, accepted: ChannelRegistry, upstreams: ChannelRegistry) {
-        self.channel = channel
+    private init(listeners: LoopListeners, accepted: ChannelRegistry, upstreams: ChannelRegistry) {
+        self.listeners = listeners
         self.accepted = accepted
         self.upstreams = upstreams
     }
@@ -62,26 +62,27 @@ final class OutboundListener: Sendable {
         let accepted = ChannelRegistry()
         let upstreams = ChannelRegistry()
         let context = OutboundContext(connector: connector, logger: logger, upstreams: upstreams)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.backlog, value: 1024)
-            .childChannelOption(.autoRead, value: false)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    guard accepted.add(channel) else { throw ChannelError.ioOnClosedChannel }  // shutting down
-                    try configure(channel, context)
-                    try channel.pipeline.syncOperations.addHandler(RelayInputHold())
+        let listeners = try await LoopListeners.bind(host: host, port: port, group: group) { bootstrap in
+            bootstrap
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .serverChannelOption(.backlog, value: 1024)
+                .childChannelOption(.autoRead, value: false)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard accepted.add(channel) else { throw ChannelError.ioOnClosedChannel }  // shutting down
+                        try configure(channel, context)
+                        try channel.pipeline.syncOperations.addHandler(RelayInputHold())
+                    }
                 }
-            }
-            .bind(host: host, port: port).get()
-        return OutboundListener(channel: channel, accepted: accepted, upstreams: upstreams)
+        }
+        return OutboundListener(listeners: listeners, accepted: accepted, upstreams: upstreams)
     }
 
     func shutdown(gracePeriod: Duration) async {
         accepted.stopAccepting()
-        try? await channel.close()
+        await listeners.close()
         await accepted.drain(gracePeriod: gracePeriod)
         upstreams.stopAccepting()
         await upstreams.closeAll()
@@ -90,7 +91,7 @@ final class OutboundListener: Sendable {
     func close() async {
         accepted.stopAccepting()
         upstreams.stopAccepting()
-        try? await channel.close()
+        await listeners.close()
         await accepted.closeAll()
         await upstreams.closeAll()
     }

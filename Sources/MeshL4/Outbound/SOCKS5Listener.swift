@@ -31,12 +31,12 @@ public final class SOCKS5Listener: Sendable {
         ) { channel, context in
             try channel.pipeline.syncOperations.addHandler(SOCKS5Handshake(outbound: context))
         }
-        logger.info("SOCKS5 listener started", metadata: ["address": "\(listener.channel.localAddress.map { "\($0)" } ?? "?")"])
+        logger.info("SOCKS5 listener started", metadata: ["address": "\(listener.listeners.localAddress.map { "\($0)" } ?? "?")"])
         return SOCKS5Listener(listener: listener)
     }
 
     /// The bound address (read the port from here after binding port 0).
-    public var localAddress: SocketAddress? { listener.channel.localAddress }
+    public var localAddress: SocketAddress? { listener.listeners.localAddress }
 
     /// Accepted connections still open (negotiating, connecting or relaying).
     public var openConnections: Int { listener.accepted.count }

@@ -31,12 +31,12 @@ public final class TransparentListener: Sendable {
             try channel.pipeline.syncOperations.addHandler(TransparentAccept(outbound: context))
         }
         logger.info(
-            "transparent listener started", metadata: ["address": "\(listener.channel.localAddress.map { "\($0)" } ?? "?")"])
+            "transparent listener started", metadata: ["address": "\(listener.listeners.localAddress.map { "\($0)" } ?? "?")"])
         return TransparentListener(listener: listener)
     }
 
     /// The bound address (read the port from here after binding port 0).
-    public var localAddress: SocketAddress? { listener.channel.localAddress }
+    public var localAddress: SocketAddress? { listener.listeners.localAddress }
 
     /// Accepted connections still open (connecting or relaying).
     public var openConnections: Int { listener.accepted.count }

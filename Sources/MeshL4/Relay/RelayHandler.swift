@@ -36,6 +36,20 @@ public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// a socket that may see its peer's EOF before the join should end its pipeline with a
     /// ``RelayInputHold``, whose bytes and EOF are relayed first.
     public static func join(_ first: any Channel, _ second: any Channel) -> EventLoopFuture<Void> {
+        if first.eventLoop.inEventLoop, second.eventLoop.inEventLoop, let firstOptions = first.syncOptions,
+            let secondOptions = second.syncOptions
+        {
+            // Both on this thread (as a node proxy relays): join now, without a task per step.
+            do {
+                try install(on: first, partner: second)
+                try install(on: second, partner: first)
+                try startReadingNow(first, options: firstOptions)
+                try startReadingNow(second, options: secondOptions)
+                return first.eventLoop.makeSucceededVoidFuture()
+            } catch {
+                return first.eventLoop.makeFailedFuture(error)
+            }
+        }
         let a = first.eventLoop.submit { try install(on: first, partner: second) }
         let b = second.eventLoop.submit { try install(on: second, partner: first) }
         return a.and(b).flatMap { _ in
@@ -54,6 +68,12 @@ public final class RelayHandler: ChannelDuplexHandler, RemovableChannelHandler {
         channel.setOption(ChannelOptions.autoRead, value: true).hop(to: channel.eventLoop).map {
             if channel.isActive { channel.read() }
         }
+    }
+
+    /// ``startReading(_:)`` on the channel's loop, now.
+    private static func startReadingNow(_ channel: any Channel, options: any NIOSynchronousChannelOptions) throws {
+        try options.setOption(ChannelOptions.autoRead, value: true)
+        if channel.isActive { channel.read() }
     }
 
     /// Adds the relay handler to `channel`, then releases a ``RelayInputHold`` in front of it.

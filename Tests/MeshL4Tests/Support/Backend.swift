@@ -12,7 +12,9 @@ final class TCPBackend: Sendable {
         case greetThenCount(String)
         /// Counts bytes until FIN, then answers `got <n>` and closes.
         case countThenReply
-        /// Resets every connection at once (SO_LINGER 0).
+        /// Resets a connection (SO_LINGER 0) when its first bytes arrive: the reset then hits an
+        /// established relay. (A reset at accept can beat the proxy's connect completion, which
+        /// is a failed connect, a 503, instead.)
         case reset
         /// Accepts and never reads.
         case silent
@@ -85,11 +87,6 @@ final class BackendHandler: ChannelInboundHandler {
         case .greetThenCount(let text):
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text)), promise: nil)
             context.close(mode: .output, promise: nil)
-        case .reset:
-            if let socket = context.channel as? any SocketOptionProvider {
-                let channel = context.channel
-                socket.setSoLinger(NIOLinger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
-            }
         default:
             break
         }
@@ -103,6 +100,11 @@ final class BackendHandler: ChannelInboundHandler {
         switch mode {
         case .echo:
             context.write(data, promise: nil)
+        case .reset:
+            if let socket = context.channel as? any SocketOptionProvider {
+                let channel = context.channel
+                socket.setSoLinger(NIOLinger(l_onoff: 1, l_linger: 0)).whenComplete { _ in channel.close(promise: nil) }
+            }
         case .record:
             backend.recorded.withLock { $0.append(contentsOf: buffer.readableBytesView) }
         case .http(let body):

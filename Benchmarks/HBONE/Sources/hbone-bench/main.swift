@@ -5,7 +5,8 @@
 //   hbone-bench terminator PORT CERTDIR           our HBONE server (targets connected as given)
 //   hbone-bench originator SERVER CERTDIR LISTEN=TARGET[/unpooled] ...
 //                                                 plain TCP in → our HBONE client → SERVER
-//   hbone-bench setup PORT COUNT                  COUNT sequential connect + 1-byte echo; p50/p99
+//   hbone-bench setup PORT COUNT [SAMPLES]        COUNT sequential connect + 1-byte echo; p50/p99
+//                                                 (each sample in µs appended to SAMPLES)
 //   hbone-bench idle SERVER TARGET CERTDIR COUNT  open COUNT idle tunnels in-process; report memory
 import Foundation
 import Logging
@@ -114,48 +115,51 @@ func originator(_ server: SocketAddress, _ dir: String, _ listeners: [String]) a
     let pooled = HBONEClient(credentials: credentials, configuration: .init(logger: quiet(), accessLogger: quiet()))
     let unpooled = HBONEClient(
         credentials: credentials, configuration: .init(pooling: false, logger: quiet(), accessLogger: quiet()))
-    var channels: [any Channel] = []
+    var channels: [LoopListeners] = []
     for spec in listeners {
         let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, let port = Int(parts[0]) else { fail("bad listener \(spec)") }
         let targetParts = parts[1].split(separator: "/").map(String.init)
         let target = try HBONETarget(authority: targetParts[0])
         let client = targetParts.dropFirst().contains("unpooled") ? unpooled : pooled
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 4096)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.autoRead, value: false)
-            .childChannelOption(.allowRemoteHalfClosure, value: true)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(
-                .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 256 * 1024))
-            .childChannelInitializer { downstream in
-                // The initializer completes at once (the socket must be registered before it can be
-                // relayed); the tunnel opens afterwards, and RelayInputHold keeps what the client
-                // sends (iperf3's cookie) or closes meanwhile.
-                downstream.eventLoop.makeCompletedFuture {
-                    try downstream.pipeline.syncOperations.addHandler(RelayInputHold())
-                    let source = downstream.remoteAddress
-                    // On the socket's loop: the relay never hops threads, and a pooled open
-                    // never goes through Swift concurrency.
-                    client.openChannelFuture(
-                        to: target, via: server, expectedIdentities: [serverIdentity], source: source,
-                        on: downstream.eventLoop
-                    ).flatMap { stream in
-                        RelayHandler.join(downstream, stream.channel)
-                    }.whenFailure { _ in
-                        downstream.close(promise: nil)
+        // One listening socket per event loop (SO_REUSEPORT), as Envoy listens: a connection is
+        // served on the loop that accepted it.
+        let listeners = try await LoopListeners.bind(host: "127.0.0.1", port: port, group: MultiThreadedEventLoopGroup.singleton) { bootstrap in
+            bootstrap
+                .serverChannelOption(.backlog, value: 4096)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.autoRead, value: false)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+                .childChannelOption(
+                    .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 256 * 1024))
+                .childChannelInitializer { downstream in
+                    // The initializer completes at once (the socket must be registered before it
+                    // can be relayed); the tunnel opens afterwards, and RelayInputHold keeps what
+                    // the client sends (iperf3's cookie) or closes meanwhile.
+                    downstream.eventLoop.makeCompletedFuture {
+                        try downstream.pipeline.syncOperations.addHandler(RelayInputHold())
+                        let source = downstream.remoteAddress
+                        // On the socket's loop: the relay never hops threads, and a pooled open
+                        // never goes through Swift concurrency.
+                        client.openChannelFuture(
+                            to: target, via: server, expectedIdentities: [serverIdentity], source: source,
+                            on: downstream.eventLoop
+                        ).flatMap { stream in
+                            RelayHandler.join(downstream, stream.channel)
+                        }.whenFailure { _ in
+                            downstream.close(promise: nil)
+                        }
                     }
                 }
-            }
-            .bind(host: "127.0.0.1", port: port).get()
-        channels.append(channel)
+        }
+        channels.append(listeners)
     }
     print("ready")
     while true { try await Task.sleep(for: .seconds(3600)) }
 }
 
-func setup(_ port: Int, _ count: Int) throws {
+func setup(_ port: Int, _ count: Int, samplesFile: String?) throws {
     var samples: [Double] = []
     samples.reserveCapacity(count)
     var addr = sockaddr_in()
@@ -185,6 +189,17 @@ func setup(_ port: Int, _ count: Int) throws {
         if index >= warmup {
             samples.append(Double(end.tv_sec - start.tv_sec) * 1e6 + Double(end.tv_nsec - start.tv_nsec) / 1e3)
         }
+    }
+    if let samplesFile {
+        // Appended, so that a script can take percentiles over several interleaved rounds.
+        let text = samples.map { String(format: "%.1f\n", $0) }.joined()
+        guard let handle = FileHandle(forWritingAtPath: samplesFile) ?? {
+            FileManager.default.createFile(atPath: samplesFile, contents: nil)
+            return FileHandle(forWritingAtPath: samplesFile)
+        }() else { fail("cannot write \(samplesFile)") }
+        handle.seekToEndOfFile()
+        handle.write(Data(text.utf8))
+        handle.closeFile()
     }
     samples.sort()
     func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
@@ -233,7 +248,8 @@ do {
     case "echo" where args.count == 2: try await echo(Int(args[1])!)
     case "terminator" where args.count == 3: try await terminator(Int(args[1])!, args[2])
     case "originator" where args.count >= 4: try await originator(try address(args[1]), args[2], Array(args[3...]))
-    case "setup" where args.count == 3: try setup(Int(args[1])!, Int(args[2])!)
+    case "setup" where args.count == 3 || args.count == 4:
+        try setup(Int(args[1])!, Int(args[2])!, samplesFile: args.count == 4 ? args[3] : nil)
     case "idle" where args.count == 5: try await idle(try address(args[1]), try address(args[2]), args[3], Int(args[4])!)
     default: fail("unknown command or arguments: \(args.joined(separator: " "))")
     }
