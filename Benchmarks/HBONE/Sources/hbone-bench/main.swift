@@ -8,6 +8,8 @@
 //   hbone-bench setup PORT COUNT [SAMPLES]        COUNT sequential connect + 1-byte echo; p50/p99
 //                                                 (each sample in µs appended to SAMPLES)
 //   hbone-bench idle SERVER TARGET CERTDIR COUNT  open COUNT idle tunnels in-process; report memory
+//
+// HBONE_BENCH_MAX_READ sets the largest socket read of the pair (default 256 KiB, the library's).
 import Foundation
 import Logging
 import MeshAPI
@@ -51,6 +53,9 @@ func loadCertificate(_ dir: String, _ name: String) throws -> WorkloadCertificat
         identity: try chain[0].spiffeIdentity(), leaf: chain[0], intermediates: Array(chain.dropFirst()), roots: roots,
         privateKey: key)
 }
+
+/// Largest read from a socket (HBONE_BENCH_MAX_READ, default the library's 256 KiB), for trying sizes.
+let maximumRead = ProcessInfo.processInfo.environment["HBONE_BENCH_MAX_READ"].flatMap { Int($0) } ?? 256 * 1024
 
 func residentKB() -> Int {
     let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
@@ -105,16 +110,20 @@ func terminator(_ port: Int, _ dir: String) async throws {
     let credentials = try HBONECredentials(certificate: try loadCertificate(dir, "server"))
     let server = try await HBONEServer.start(
         credentials: credentials,
-        configuration: .init(host: "127.0.0.1", port: port, logger: quiet(), accessLogger: quiet()))
+        configuration: .init(
+            host: "127.0.0.1", port: port, maximumReadSize: maximumRead, logger: quiet(), accessLogger: quiet()))
     print("ready \(server.localAddress!)")
     while true { try await Task.sleep(for: .seconds(3600)) }
 }
 
 func originator(_ server: SocketAddress, _ dir: String, _ listeners: [String]) async throws {
     let credentials = try HBONECredentials(certificate: try loadCertificate(dir, "client"))
-    let pooled = HBONEClient(credentials: credentials, configuration: .init(logger: quiet(), accessLogger: quiet()))
+    let pooled = HBONEClient(
+        credentials: credentials,
+        configuration: .init(maximumReadSize: maximumRead, logger: quiet(), accessLogger: quiet()))
     let unpooled = HBONEClient(
-        credentials: credentials, configuration: .init(pooling: false, logger: quiet(), accessLogger: quiet()))
+        credentials: credentials,
+        configuration: .init(pooling: false, maximumReadSize: maximumRead, logger: quiet(), accessLogger: quiet()))
     var channels: [LoopListeners] = []
     for spec in listeners {
         let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
@@ -132,7 +141,7 @@ func originator(_ server: SocketAddress, _ dir: String, _ listeners: [String]) a
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(
-                    .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 256 * 1024))
+                    .recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: maximumRead))
                 .childChannelInitializer { downstream in
                     // The initializer completes at once (the socket must be registered before it
                     // can be relayed); the tunnel opens afterwards, and RelayInputHold keeps what
