@@ -1,26 +1,62 @@
 import Synchronization
 
-/// What a stream's single loop reacts to.
-enum StreamEvent<Request: Sendable>: Sendable {
-    case request(Request)
+/// What wakes a stream's loop task.
+enum StreamEvent: Sendable {
     /// Cache changes are waiting in ``PendingChanges``.
     case wake
+    /// The request stream ended (with an error, or nil when the client closed it).
     case end((any Error)?)
 }
 
-/// Cache changes collected between two turns of a stream's loop, merged per type URL, so a burst
-/// of updates becomes one push per type, in push order.
+/// A stream's inbox: cache changes collected between two turns of its session, merged per type
+/// URL (so a burst of updates becomes one push per type, in push order), and requests that
+/// arrived while another task had the turn.
+///
+/// Two tasks serve a stream: its reader, which handles each request itself, and its loop, woken
+/// by cache changes. Only one of them has the session's turn at a time (``take(_:)`` or
+/// ``takeTurn()`` gave it); whatever arrives meanwhile waits here, and the task with the turn
+/// empties the inbox (``next()``) before giving it back. So an ACK is handled on the task that
+/// read it, without a hop to the loop task, and the session still sees one event at a time.
 final class PendingChanges<Request: Sendable>: Sendable {
     struct State {
         var changes: [String: ChangeSet] = [:]
         var scheduled = false
         var since: ContinuousClock.Instant?
+        /// Requests that arrived while the turn was taken, in arrival order.
+        var requests: [Request] = []
+        var requestsHead = 0
+        /// Whether a task has the session's turn.
+        var busy = false
+
+        /// The changes in push order, emptied.
+        mutating func takeChanges() -> (changes: [(String, ChangeSet)], since: ContinuousClock.Instant?) {
+            let out: [(String, ChangeSet)]
+            if changes.count == 1, let only = changes.first {
+                out = [(only.key, only.value)]
+            } else {
+                out = changes.sorted { (TypeURL.rank($0.key), $0.key) < (TypeURL.rank($1.key), $1.key) }
+                    .map { ($0.key, $0.value) }
+            }
+            let taken = since
+            changes = [:]
+            scheduled = false
+            since = nil
+            return (out, taken)
+        }
+    }
+
+    /// What the task with the turn does next.
+    enum Next {
+        case request(Request)
+        case changes([(String, ChangeSet)], since: ContinuousClock.Instant?)
+        /// Nothing is waiting: the turn was given back.
+        case done
     }
 
     let state = Mutex(State())
-    let continuation: AsyncStream<StreamEvent<Request>>.Continuation
+    let continuation: AsyncStream<StreamEvent>.Continuation
 
-    init(_ continuation: AsyncStream<StreamEvent<Request>>.Continuation) {
+    init(_ continuation: AsyncStream<StreamEvent>.Continuation) {
         self.continuation = continuation
     }
 
@@ -32,22 +68,55 @@ final class PendingChanges<Request: Sendable>: Sendable {
             default: state.changes[typeURL] = .all
             }
             if state.since == nil { state.since = .now }
-            if state.scheduled { return false }
+            // The task with the turn sees the change before giving the turn back.
+            if state.scheduled || state.busy { return false }
             state.scheduled = true
             return true
         }
         if wake { continuation.yield(.wake) }
     }
 
-    /// Takes the pending changes in push order.
-    func take() -> (changes: [(String, ChangeSet)], since: ContinuousClock.Instant?) {
+    /// Takes the turn for `request`: returns it if the caller now has the turn (and must handle
+    /// it, then follow ``next()`` until `.done`), or nil if it was queued for the task that has it.
+    func take(_ request: Request) -> Request? {
         state.withLock { state in
-            let out = state.changes.sorted { (TypeURL.rank($0.key), $0.key) < (TypeURL.rank($1.key), $1.key) }
-            let since = state.since
-            state.changes = [:]
-            state.scheduled = false
-            state.since = nil
-            return (out.map { ($0.key, $0.value) }, since)
+            if state.busy {
+                state.requests.append(request)
+                return nil
+            }
+            state.busy = true
+            return request
+        }
+    }
+
+    /// Takes the turn if no task has it; the caller then follows ``next()`` until `.done`.
+    func takeTurn() -> Bool {
+        state.withLock { state in
+            if state.busy { return false }
+            state.busy = true
+            return true
+        }
+    }
+
+    /// The next thing waiting, for the task with the turn: queued requests first (in arrival
+    /// order), then the changes; `.done` gives the turn back.
+    func next() -> Next {
+        state.withLock { state in
+            if state.requestsHead < state.requests.count {
+                let request = state.requests[state.requestsHead]
+                state.requestsHead += 1
+                if state.requestsHead == state.requests.count {
+                    state.requests.removeAll(keepingCapacity: true)
+                    state.requestsHead = 0
+                }
+                return .request(request)
+            }
+            if !state.changes.isEmpty {
+                let (changes, since) = state.takeChanges()
+                return .changes(changes, since: since)
+            }
+            state.busy = false
+            return .done
         }
     }
 }
