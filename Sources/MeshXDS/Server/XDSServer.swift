@@ -170,6 +170,8 @@ protocol StreamSession: AnyObject, SendableMetatype {
     var server: XDSServer { get }
     var node: Envoy_Config_Core_V3_Node? { get set }
     var nodeKey: NodeKey? { get set }
+    var statusEntry: StatusRegistry.Entry? { get set }
+    var instruments: [String: XDSMetrics.PerType] { get set }
     var types: [String: TypeState] { get }
     func handle(_ request: Request) async throws
     func push(typeURL: String, changes: ChangeSet, since: ContinuousClock.Instant?) async throws
