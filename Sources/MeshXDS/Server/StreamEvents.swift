@@ -13,10 +13,16 @@ enum StreamEvent: Sendable {
 /// arrived while another task had the turn.
 ///
 /// Two tasks serve a stream: its reader, which handles each request itself, and its loop, woken
-/// by cache changes. Only one of them has the session's turn at a time (``take(_:)`` or
-/// ``takeTurn()`` gave it); whatever arrives meanwhile waits here, and the task with the turn
-/// empties the inbox (``next()``) before giving it back. So an ACK is handled on the task that
-/// read it, without a hop to the loop task, and the session still sees one event at a time.
+/// by cache changes, which pushes them. Only one of them has the session's turn at a time
+/// (``take(_:)`` or ``takeTurn()`` gave it); whatever arrives meanwhile waits here, and the task
+/// with the turn handles it (``next(pushing:)``) before giving the turn back. So an ACK is
+/// handled on the task that read it, without a hop to the loop task, and the session still sees
+/// one event at a time.
+///
+/// The reader never pushes: it hands waiting changes to the loop and goes back to reading. A
+/// reader busy pushing a stream of changes would stop reading ACKs, and a client that blocks
+/// on writing its ACKs once the server stops reading them would stop reading pushes: both
+/// would wait for ever.
 final class PendingChanges<Request: Sendable>: Sendable {
     struct State {
         var changes: [String: ChangeSet] = [:]
@@ -49,7 +55,7 @@ final class PendingChanges<Request: Sendable>: Sendable {
     enum Next {
         case request(Request)
         case changes([(String, ChangeSet)], since: ContinuousClock.Instant?)
-        /// Nothing is waiting: the turn was given back.
+        /// Nothing is waiting for this task: the turn was given back.
         case done
     }
 
@@ -76,8 +82,9 @@ final class PendingChanges<Request: Sendable>: Sendable {
         if wake { continuation.yield(.wake) }
     }
 
-    /// Takes the turn for `request`: returns it if the caller now has the turn (and must handle
-    /// it, then follow ``next()`` until `.done`), or nil if it was queued for the task that has it.
+    /// Takes the turn for `request` (the reader): returns it if the caller now has the turn (and
+    /// must handle it, then follow ``next(pushing:)`` until `.done`), or nil if it was queued for
+    /// the task that has it.
     func take(_ request: Request) -> Request? {
         state.withLock { state in
             if state.busy {
@@ -89,19 +96,27 @@ final class PendingChanges<Request: Sendable>: Sendable {
         }
     }
 
-    /// Takes the turn if no task has it; the caller then follows ``next()`` until `.done`.
+    /// Takes the turn if no task has it (the loop); the caller then follows ``next(pushing:)``
+    /// until `.done`.
     func takeTurn() -> Bool {
         state.withLock { state in
-            if state.busy { return false }
+            if state.busy {
+                // This wake is spent: the reader, which has the turn, wakes the loop again if
+                // changes still wait when it gives the turn back.
+                state.scheduled = false
+                return false
+            }
             state.busy = true
             return true
         }
     }
 
     /// The next thing waiting, for the task with the turn: queued requests first (in arrival
-    /// order), then the changes; `.done` gives the turn back.
-    func next() -> Next {
-        state.withLock { state in
+    /// order), then the changes if `pushing` (the loop); `.done` gives the turn back, and, if
+    /// changes wait for a task that does not push (the reader), wakes the loop for them.
+    func next(pushing: Bool) -> Next {
+        var wake = false
+        let next = state.withLock { state -> Next in
             if state.requestsHead < state.requests.count {
                 let request = state.requests[state.requestsHead]
                 state.requestsHead += 1
@@ -112,11 +127,19 @@ final class PendingChanges<Request: Sendable>: Sendable {
                 return .request(request)
             }
             if !state.changes.isEmpty {
-                let (changes, since) = state.takeChanges()
-                return .changes(changes, since: since)
+                if pushing {
+                    let (changes, since) = state.takeChanges()
+                    return .changes(changes, since: since)
+                }
+                if !state.scheduled {
+                    state.scheduled = true
+                    wake = true
+                }
             }
             state.busy = false
             return .done
         }
+        if wake { continuation.yield(.wake) }
+        return next
     }
 }

@@ -107,7 +107,7 @@ public final class XDSServer: Sendable {
             loop: for await event in events {
                 switch event {
                 case .wake:
-                    if pending.takeTurn() { try await turns.drain() }
+                    if pending.takeTurn() { try await turns.drain(pushing: true) }
                 case .end(let error):
                     if let error { throw error }
                     break loop
@@ -122,7 +122,7 @@ public final class XDSServer: Sendable {
 ///
 /// `@unchecked Sendable`: `session` is not thread-safe, and is only used by the task that took
 /// the turn (``PendingChanges/take(_:)`` returned the request, or ``PendingChanges/takeTurn()``
-/// returned true) until ``PendingChanges/next()`` gives the turn back. Taking and giving back
+/// returned true) until ``PendingChanges/next(pushing:)`` gives the turn back. Taking and giving back
 /// happen under `pending`'s mutex, so everything one holder did happens before the next holder
 /// starts. The `defer` of ``XDSServer/run(requests:session:)`` uses it after both tasks ended.
 final class SessionTurns<Session: StreamSession>: @unchecked Sendable {
@@ -134,16 +134,18 @@ final class SessionTurns<Session: StreamSession>: @unchecked Sendable {
         self.pending = pending
     }
 
-    /// Handles `request` (the caller has the turn), then whatever waits; gives the turn back.
+    /// Handles `request` (the reader has the turn), then the requests that arrived meanwhile;
+    /// gives the turn back (to the loop, if changes wait).
     func handle(_ request: Session.Request) async throws {
         try await session.handle(request)
-        try await drain()
+        try await drain(pushing: false)
     }
 
-    /// Handles what waits, requests first, until nothing does; gives the turn back.
-    func drain() async throws {
+    /// Handles what waits, requests first, then (if `pushing`: the loop) changes, until nothing
+    /// does; gives the turn back.
+    func drain(pushing: Bool) async throws {
         while true {
-            switch pending.next() {
+            switch pending.next(pushing: pushing) {
             case .request(let request):
                 try await session.handle(request)
             case .changes(let changes, let since):
