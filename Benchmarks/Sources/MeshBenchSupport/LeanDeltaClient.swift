@@ -19,6 +19,8 @@ public enum LeanDeltaClient {
     struct TypeState {
         var versions: [String: String] = [:]
         var systemVersion = ""
+        /// When the first response carrying `systemVersion` arrived (``MonotonicClock``).
+        var receivedAt: UInt64 = 0
         var acked = 0
         var nacked = 0
     }
@@ -32,6 +34,7 @@ public enum LeanDeltaClient {
     public static func run(host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String]) async throws {
         // What is held survives a failed stream: the next one announces it.
         let held = Held()
+        Receipts.shared.register(held)
         while !Task.isCancelled {
             do {
                 try await stream(host: host, port: port, node: node, types: types, held: held)
@@ -109,6 +112,7 @@ public enum LeanDeltaClient {
             return reply
         }
         var state = held.removeValue(forKey: response.typeURL) ?? TypeState()
+        if state.systemVersion != response.systemVersion { state.receivedAt = MonotonicClock.nanoseconds() }
         // Second pass over the bytes: each resource's name and version straight into the map.
         response.bytes.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
             var reader = WireReader(bytes)

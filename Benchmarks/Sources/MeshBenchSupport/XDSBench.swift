@@ -106,6 +106,10 @@ public final class XDSBenchEnvironment: Sendable {
     let serverTask: Task<Void, any Error>
     let clientsTask: Task<Void, any Error>?
     let clientProcess: Process?
+    /// Queries to the client process's ``Receipts`` and its answers (nil: clients in process).
+    let receiptQueries: (commands: FileHandle, answers: FileHandle)?
+    /// ``MonotonicClock`` instant at which the last push started.
+    let pushStart = Atomic<UInt64>(0)
     /// Server RSS before any client connected, in KiB.
     public let residentBeforeKB: Int
     /// Server RSS with every client connected and nothing pushed yet, in KiB.
@@ -151,12 +155,17 @@ public final class XDSBenchEnvironment: Sendable {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: clientExecutable)
             process.arguments = ["--port", String(port), "--clients", String(clients), "--client", variant.rawValue]
-            process.standardInput = Pipe()  // the child exits when this process (and the pipe) goes
+            let commands = Pipe()  // the child exits when this process (and the pipe) goes
+            let answers = Pipe()
+            process.standardInput = commands
+            process.standardOutput = answers
             try process.run()
             clientProcess = process
+            receiptQueries = (commands.fileHandleForWriting, answers.fileHandleForReading)
             clientsTask = nil
         } else {
             clientProcess = nil
+            receiptQueries = nil
             clientsTask = Task { try await LoadClients.run(port: port, count: clients, variant: variant) }
         }
         let deadline = ContinuousClock.now + .seconds(300)
@@ -226,6 +235,7 @@ public final class XDSBenchEnvironment: Sendable {
     public func push(_ prepared: PreparedPush) async throws -> Duration {
         tracker.expect(prepared.target)
         let start = ContinuousClock.now
+        pushStart.store(MonotonicClock.nanoseconds(), ordering: .relaxed)
         if let snapshot = prepared.snapshot { snapshots.setSnapshot(snapshot, for: Self.key) }
         if prepared.replaceEndpoints {
             endpoints.setResources(prepared.endpoints)
@@ -234,6 +244,41 @@ public final class XDSBenchEnvironment: Sendable {
         }
         try await waitForAll(since: start, what: prepared.what)
         return ContinuousClock.now - start
+    }
+
+    /// For the last push (call after ``push(_:)`` returned): the time from its start until the
+    /// last client received the last of `prepared`'s new versions, from the instants the lean
+    /// clients record on receipt (nil for other clients, or if some client does not hold them).
+    /// The server sees the ACKs later: this is the part of ``push(_:)`` that ends at the clients.
+    public func receivedByAll(_ prepared: PreparedPush) -> Duration? {
+        guard clientVariant == .lean else { return nil }
+        let start = pushStart.load(ordering: .relaxed)
+        var latest: UInt64 = 0
+        for (typeURL, version) in prepared.target {
+            guard let (count, received) = receipts(typeURL: typeURL, version: version), count == clientCount
+            else { return nil }
+            latest = max(latest, received)
+        }
+        guard latest >= start else { return nil }  // nothing of it was new
+        return .nanoseconds(Int64(latest - start))
+    }
+
+    /// How many clients hold `version` of `typeURL`, and when the last of them received it.
+    func receipts(typeURL: String, version: String) -> (count: Int, latest: UInt64)? {
+        guard let (commands, answers) = receiptQueries else {
+            return Receipts.shared.received(typeURL: typeURL, version: version)
+        }
+        commands.write(Data("received \(typeURL) \(version)\n".utf8))
+        var line: [UInt8] = []
+        while true {
+            let byte = answers.readData(ofLength: 1)
+            guard let first = byte.first else { return nil }  // the client process ended
+            if first == UInt8(ascii: "\n") { break }
+            line.append(first)
+        }
+        let words = String(decoding: line, as: UTF8.self).split(separator: " ")
+        guard words.count == 2, let count = Int(words[0]), let latest = UInt64(words[1]) else { return nil }
+        return (count, latest)
     }
 
     /// Replaces every cluster, endpoint set and listener; returns the time until all ACKed.

@@ -1,5 +1,6 @@
 // Connects N delta xDS clients to a server and keeps them running until standard input closes
-// (the benchmark that started this process ended) or the process is terminated.
+// (the benchmark that started this process ended) or the process is terminated. Meanwhile it
+// answers the benchmark's queries on standard input (see Receipts.serveQueries).
 //
 //   xds-load-clients --port P [--clients N] [--host H] [--client lean|full]
 import Foundation
@@ -21,7 +22,7 @@ guard let variant = LoadClients.Variant(rawValue: value("--client") ?? "lean") e
     exit(2)
 }
 Thread.detachNewThread {
-    _ = FileHandle.standardInput.readDataToEndOfFile()
+    Receipts.shared.serveQueries()
     exit(0)
 }
 try await LoadClients.run(host: host, port: port, count: count, variant: variant)

@@ -31,6 +31,10 @@ final class DeltaSession: StreamSession {
     let impliedTypeURL: String?
     var node: Envoy_Config_Core_V3_Node?
     var nodeKey: NodeKey?
+    /// This stream's entry in the server's ``StatusRegistry`` (set with `node`).
+    var statusEntry: StatusRegistry.Entry?
+    /// Metrics instruments by type URL, fetched once per stream.
+    var instruments: [String: XDSMetrics.PerType] = [:]
     var types: [String: TypeState] = [:]
     var nonceCounter: UInt64 = 0
 
@@ -62,7 +66,7 @@ final class DeltaSession: StreamSession {
                 recordNack(typeURL, request, rejected: state.nonceVersion ?? "")
             } else {
                 let version = state.nonceVersion
-                server.status.updateType(id, typeURL) {
+                statusEntry?.updateType(typeURL) {
                     $0.lastAckedVersion = version
                     $0.lastAckedNonce = request.responseNonce
                 }
@@ -110,7 +114,7 @@ final class DeltaSession: StreamSession {
         }
         if changedSubscription {
             let subscribed = state.wildcard ? ["*"] + state.names.sorted() : state.names.sorted()
-            server.status.updateType(id, typeURL) { $0.subscribed = subscribed }
+            statusEntry?.updateType(typeURL) { $0.subscribed = subscribed }
         }
         types[typeURL] = state
         if changedSubscription {
@@ -227,6 +231,6 @@ final class DeltaSession: StreamSession {
 
     func recordNack(_ typeURL: String, _ request: Request, rejected: String) {
         recordNack(typeURL, message: request.errorDetail.message, nonce: request.responseNonce, rejected: rejected,
-            kept: server.status.client(streamID: id)?.types[typeURL]?.lastAckedVersion ?? "")
+            kept: statusEntry?.status.withLock { $0.types[typeURL]?.lastAckedVersion } ?? "")
     }
 }

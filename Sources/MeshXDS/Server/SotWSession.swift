@@ -27,6 +27,10 @@ final class SotWSession: StreamSession {
     let impliedTypeURL: String?
     var node: Envoy_Config_Core_V3_Node?
     var nodeKey: NodeKey?
+    /// This stream's entry in the server's ``StatusRegistry`` (set with `node`).
+    var statusEntry: StatusRegistry.Entry?
+    /// Metrics instruments by type URL, fetched once per stream.
+    var instruments: [String: XDSMetrics.PerType] = [:]
     var types: [String: TypeState] = [:]
     var nonceCounter: UInt64 = 0
 
@@ -55,7 +59,7 @@ final class SotWSession: StreamSession {
             if request.hasErrorDetail {
                 recordNack(typeURL, request, rejected: state.sentVersion ?? "")
             } else {
-                server.status.updateType(id, typeURL) {
+                statusEntry?.updateType(typeURL) {
                     $0.lastAckedVersion = request.versionInfo
                     $0.lastAckedNonce = request.responseNonce
                 }
@@ -95,7 +99,7 @@ final class SotWSession: StreamSession {
             }
         }
         let subscribed = state.wildcard ? ["*"] + state.names.sorted() : state.names.sorted()
-        server.status.updateType(id, typeURL) { $0.subscribed = subscribed }
+        statusEntry?.updateType(typeURL) { $0.subscribed = subscribed }
         types[typeURL] = state
         if stale { return }
         let force = state.sentVersion == nil || added

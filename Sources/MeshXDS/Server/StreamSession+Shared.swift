@@ -30,7 +30,7 @@ extension StreamSession {
         node = request.node
         let key = server.cache.nodeKey(for: request.node)
         nodeKey = key
-        server.status.open(ClientStatus(
+        statusEntry = server.status.open(ClientStatus(
             streamID: id, nodeID: request.node.id, cluster: request.node.cluster, mode: mode,
             connectedSince: Date(), types: [:]))
         return key
@@ -39,7 +39,7 @@ extension StreamSession {
     /// Records a response about to be written: status first, so a debug endpoint never shows
     /// an ACK for a version it does not know was sent.
     func recordSending(_ typeURL: String, version: String, nonce: String) {
-        server.status.updateType(id, typeURL) {
+        statusEntry?.updateType(typeURL) {
             $0.lastSentVersion = version
             $0.lastSentNonce = nonce
             $0.responses += 1
@@ -48,8 +48,16 @@ extension StreamSession {
 
     /// Counts a written response and, for pushes caused by a cache change, its latency.
     func recordSent(_ typeURL: String, since: ContinuousClock.Instant?) {
-        server.metrics.pushes(typeURL).increment()
-        if let since { server.metrics.pushTime(typeURL).recordNanoseconds(since.duration(to: .now).nanoseconds) }
+        // Kept by the stream: the server's table of instruments is shared behind a lock.
+        let instruments: XDSMetrics.PerType
+        if let kept = self.instruments[typeURL] {
+            instruments = kept
+        } else {
+            instruments = server.metrics.instruments(typeURL)
+            self.instruments[typeURL] = instruments
+        }
+        instruments.pushes.increment()
+        if let since { instruments.pushTime.recordNanoseconds(since.duration(to: .now).nanoseconds) }
     }
 
     /// Logs, counts and records a NACK; `kept` is the version the client still runs.
@@ -58,7 +66,7 @@ extension StreamSession {
             "node": "\(node?.id ?? "")", "type": "\(typeURL)", "rejected": "\(rejected)", "error": "\(message)",
         ])
         server.metrics.rejects(typeURL).increment()
-        server.status.updateType(id, typeURL) {
+        statusEntry?.updateType(typeURL) {
             $0.lastNack = ClientStatus.Nack(
                 keptVersion: kept, nonce: nonce, rejectedVersion: rejected, message: message, at: Date())
         }

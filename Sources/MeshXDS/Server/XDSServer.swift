@@ -76,25 +76,28 @@ public final class XDSServer: Sendable {
         return cp
     }
 
-    /// Runs one stream: a reader task feeds requests into the loop, cache watches wake it.
+    /// Runs one stream: a reader task handles each request as it arrives, and a loop task wakes
+    /// for cache changes; ``PendingChanges`` gives the session to one of them at a time.
     func run<Request: Sendable, Session: StreamSession>(
         requests: RPCAsyncSequence<Request, any Error>,
         session makeSession: (PendingChanges<Request>) -> Session
     ) async throws where Session.Request == Request {
-        let (events, continuation) = AsyncStream<StreamEvent<Request>>.makeStream()
+        let (events, continuation) = AsyncStream<StreamEvent>.makeStream()
         let pending = PendingChanges<Request>(continuation)
-        let session = makeSession(pending)
-        try callbacks.onStreamOpen?(session.id, session.mode)
+        let turns = SessionTurns(session: makeSession(pending), pending: pending)
+        try callbacks.onStreamOpen?(turns.session.id, turns.session.mode)
         metrics.connected.record(connectedStreams.add(1, ordering: .relaxed).newValue)
         defer {
-            session.close()
+            turns.session.close()  // both tasks have ended: the task group waited for the reader
             metrics.connected.record(connectedStreams.subtract(1, ordering: .relaxed).newValue)
             continuation.finish()
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
-                    for try await request in requests { continuation.yield(.request(request)) }
+                    for try await request in requests {
+                        if let request = pending.take(request) { try await turns.handle(request) }
+                    }
                     continuation.yield(.end(nil))
                 } catch {
                     continuation.yield(.end(error))
@@ -103,17 +106,54 @@ public final class XDSServer: Sendable {
             defer { group.cancelAll() }
             loop: for await event in events {
                 switch event {
-                case .request(let request):
-                    try await session.handle(request)
                 case .wake:
-                    let (changes, since) = pending.take()
-                    for (typeURL, change) in changes {
-                        try await session.push(typeURL: typeURL, changes: change, since: since)
-                    }
+                    if pending.takeTurn() { try await turns.drain(pushing: true) }
                 case .end(let error):
                     if let error { throw error }
                     break loop
                 }
+            }
+        }
+    }
+}
+
+/// A stream's session as its two tasks (reader and loop) share it: only the task holding the
+/// turn of ``pending`` calls into it.
+///
+/// `@unchecked Sendable`: `session` is not thread-safe, and is only used by the task that took
+/// the turn (``PendingChanges/take(_:)`` returned the request, or ``PendingChanges/takeTurn()``
+/// returned true) until ``PendingChanges/next(pushing:)`` gives the turn back. Taking and giving back
+/// happen under `pending`'s mutex, so everything one holder did happens before the next holder
+/// starts. The `defer` of ``XDSServer/run(requests:session:)`` uses it after both tasks ended.
+final class SessionTurns<Session: StreamSession>: @unchecked Sendable {
+    let session: Session
+    let pending: PendingChanges<Session.Request>
+
+    init(session: Session, pending: PendingChanges<Session.Request>) {
+        self.session = session
+        self.pending = pending
+    }
+
+    /// Handles `request` (the reader has the turn), then the requests that arrived meanwhile;
+    /// gives the turn back (to the loop, if changes wait).
+    func handle(_ request: Session.Request) async throws {
+        try await session.handle(request)
+        try await drain(pushing: false)
+    }
+
+    /// Handles what waits, requests first, then (if `pushing`: the loop) changes, until nothing
+    /// does; gives the turn back.
+    func drain(pushing: Bool) async throws {
+        while true {
+            switch pending.next(pushing: pushing) {
+            case .request(let request):
+                try await session.handle(request)
+            case .changes(let changes, let since):
+                for (typeURL, change) in changes {
+                    try await session.push(typeURL: typeURL, changes: change, since: since)
+                }
+            case .done:
+                return
             }
         }
     }
@@ -124,7 +164,7 @@ public final class XDSServer: Sendable {
 /// SotW and delta sessions differ in their protocol state machines; what they share
 /// (learning the node, status and metrics bookkeeping, NACK records, closing) lives in
 /// the extension in `StreamSession+Shared.swift`.
-protocol StreamSession: AnyObject {
+protocol StreamSession: AnyObject, SendableMetatype {
     associatedtype Request: NodeCarryingRequest
     associatedtype TypeState: WatchHolding
     var id: UInt64 { get }
@@ -132,6 +172,8 @@ protocol StreamSession: AnyObject {
     var server: XDSServer { get }
     var node: Envoy_Config_Core_V3_Node? { get set }
     var nodeKey: NodeKey? { get set }
+    var statusEntry: StatusRegistry.Entry? { get set }
+    var instruments: [String: XDSMetrics.PerType] { get set }
     var types: [String: TypeState] { get }
     func handle(_ request: Request) async throws
     func push(typeURL: String, changes: ChangeSet, since: ContinuousClock.Instant?) async throws

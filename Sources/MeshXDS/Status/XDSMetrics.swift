@@ -16,7 +16,8 @@ final class XDSMetrics: Sendable {
     let connected = Gauge(label: "pilot_xds")
     private let byType = Mutex<[String: PerType]>([:])
 
-    private func instruments(_ typeURL: String) -> PerType {
+    /// The instruments of `typeURL`, made on first use (sessions keep them: see `recordSent`).
+    func instruments(_ typeURL: String) -> PerType {
         byType.withLock { byType in
             if let made = byType[typeURL] { return made }
             let dimensions = [("type", Self.short(typeURL))]
