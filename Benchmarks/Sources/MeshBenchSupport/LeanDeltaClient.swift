@@ -51,10 +51,8 @@ public enum LeanDeltaClient {
     static func stream(
         host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String], held: Held
     ) async throws {
-        var config = HTTP2ClientTransport.Posix.Config.defaults
-        config.connection.flushCoalescing = nil  // one ACK per response: nothing to coalesce
         let transport = try HTTP2ClientTransport.Posix(
-            target: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: config)
+            target: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: XDSClient.transportConfig)
         try await withGRPCClient(transport: transport) { grpc in
             typealias Request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest
             // The request side writes the subscriptions, then hands its writer to the response
@@ -115,13 +113,13 @@ public enum LeanDeltaClient {
         if state.systemVersion != response.systemVersion { state.receivedAt = MonotonicClock.nanoseconds() }
         // Second pass over the bytes: each resource's name and version straight into the map.
         response.bytes.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
-            var reader = WireReader(bytes)
+            var reader = ProtobufWireReader(bytes)
             while let (field, wireType) = try? reader.nextField() {
                 guard field == 2, wireType == 2, let entry = try? reader.lengthDelimited() else {
                     try? reader.skip(wireType)
                     continue
                 }
-                var fields = WireReader(entry)
+                var fields = ProtobufWireReader(entry)
                 var name: String?
                 var version: UnsafeRawBufferPointer?
                 while let (field, wireType) = try? fields.nextField() {
@@ -135,7 +133,7 @@ public enum LeanDeltaClient {
                 let newVersion = version ?? UnsafeRawBufferPointer(start: nil, count: 0)
                 if let index = state.versions.index(forKey: name) {
                     let same = state.versions.values[index].utf8.withContiguousStorageIfAvailable {
-                        WireReader.equal(UnsafeRawBufferPointer($0), newVersion)
+                        ProtobufWireReader.equal(UnsafeRawBufferPointer($0), newVersion)
                     }
                     if same != true {
                         state.versions.values[index] = String(decoding: newVersion, as: UTF8.self)
@@ -171,7 +169,7 @@ struct LeanDeltaResponse: Sendable {
 struct LeanDeltaResponseDeserializer: MessageDeserializer {
     func deserialize<Bytes: GRPCContiguousBytes>(_ serializedMessageBytes: Bytes) throws -> LeanDeltaResponse {
         try serializedMessageBytes.withUnsafeBytes { bytes in
-            var reader = WireReader(bytes)
+            var reader = ProtobufWireReader(bytes)
             var response = LeanDeltaResponse()
             // Payload type URLs are compared once the response's type URL is known (it may come last).
             var payloadTypes: [(index: Int, name: UnsafeRawBufferPointer?, type: UnsafeRawBufferPointer)] = []
@@ -180,14 +178,14 @@ struct LeanDeltaResponseDeserializer: MessageDeserializer {
                 switch (field, wireType) {
                 case (1, 2): response.systemVersion = try reader.string()
                 case (2, 2):
-                    var entry = WireReader(try reader.lengthDelimited())
+                    var entry = ProtobufWireReader(try reader.lengthDelimited())
                     var name: UnsafeRawBufferPointer?
                     var payloadType: UnsafeRawBufferPointer?
                     while let (field, wireType) = try entry.nextField() {
                         switch (field, wireType) {
                         case (3, 2): name = try entry.lengthDelimited()
                         case (2, 2):
-                            var any = WireReader(try entry.lengthDelimited())
+                            var any = ProtobufWireReader(try entry.lengthDelimited())
                             while let (field, wireType) = try any.nextField() {
                                 if field == 1 && wireType == 2 {
                                     payloadType = try any.lengthDelimited()
@@ -208,7 +206,7 @@ struct LeanDeltaResponseDeserializer: MessageDeserializer {
             }
             let expected = Array(response.typeURL.utf8)
             let wrong = expected.withUnsafeBytes { expected in
-                payloadTypes.first(where: { !WireReader.equal($0.type, expected) })
+                payloadTypes.first(where: { !ProtobufWireReader.equal($0.type, expected) })
             }
             if let wrong {
                 response.wrongType = wrong.name.map { String(decoding: $0, as: UTF8.self) } ?? "#\(wrong.index)"
@@ -224,62 +222,5 @@ struct LeanDeltaResponseDeserializer: MessageDeserializer {
 struct RequestSerializer: MessageSerializer {
     func serialize<Bytes: GRPCContiguousBytes>(_ message: Envoy_Service_Discovery_V3_DeltaDiscoveryRequest) throws -> Bytes {
         Bytes(try message.serializedBytes() as [UInt8])
-    }
-}
-
-/// Protobuf wire format, read in place.
-struct WireReader {
-    struct Malformed: Error {}
-
-    let bytes: UnsafeRawBufferPointer
-    var offset = 0
-
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-    /// Byte-wise equality (memcmp; the generic `elementsEqual` showed in profiles).
-    static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        guard a.count == b.count else { return false }
-        guard let x = a.baseAddress, let y = b.baseAddress else { return true }
-        return memcmp(x, y, a.count) == 0
-    }
-
-    mutating func varint() throws -> UInt64 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        while offset < bytes.count, shift < 64 {
-            let byte = bytes[offset]
-            offset += 1
-            value |= UInt64(byte & 0x7f) << shift
-            if byte < 0x80 { return value }
-            shift += 7
-        }
-        throw Malformed()
-    }
-
-    /// The next field's number and wire type, or nil at the end.
-    mutating func nextField() throws -> (Int, Int)? {
-        guard offset < bytes.count else { return nil }
-        let key = try varint()
-        return (Int(key >> 3), Int(key & 7))
-    }
-
-    mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
-        let length = Int(try varint())
-        guard length >= 0, length <= bytes.count - offset else { throw Malformed() }
-        defer { offset += length }
-        return UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length])
-    }
-
-    mutating func string() throws -> String { String(decoding: try lengthDelimited(), as: UTF8.self) }
-
-    mutating func skip(_ wireType: Int) throws {
-        switch wireType {
-        case 0: _ = try varint()
-        case 1: offset += 8
-        case 2: _ = try lengthDelimited()
-        case 5: offset += 4
-        default: throw Malformed()
-        }
-        guard offset <= bytes.count else { throw Malformed() }
     }
 }

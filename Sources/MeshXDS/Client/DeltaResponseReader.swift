@@ -85,19 +85,27 @@ struct DeltaResponseDeserializer: MessageDeserializer {
     }
 }
 
-/// The protobuf wire format, read in place: just what ``ReceivedDeltaResponse`` needs.
-struct ProtobufWireReader {
+/// The protobuf wire format, read in place from borrowed bytes: field keys, varints and
+/// length-delimited fields, without building messages.
+///
+/// ``XDSClient`` reads delta responses with it; load generators can use it to look into a
+/// response (names, versions, type URLs) without decoding its resources.
+public struct ProtobufWireReader {
     /// The bytes are not a well-formed message.
-    struct Malformed: Error, CustomStringConvertible {
-        var description: String { "malformed DeltaDiscoveryResponse" }
+    public struct Malformed: Error, CustomStringConvertible {
+        public var description: String { "malformed protobuf message" }
     }
 
-    let bytes: UnsafeRawBufferPointer
-    var offset = 0
+    /// The message being read.
+    public let bytes: UnsafeRawBufferPointer
+    /// Where the next read starts.
+    public var offset = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    /// Reads `bytes` from the start; they must outlive the reader.
+    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
-    mutating func varint() throws -> UInt64 {
+    /// A varint.
+    public mutating func varint() throws -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while offset < bytes.count, shift < 64 {
@@ -111,14 +119,15 @@ struct ProtobufWireReader {
     }
 
     /// The next field's number and wire type, or nil at the end.
-    mutating func nextField() throws -> (Int, Int)? {
+    public mutating func nextField() throws -> (Int, Int)? {
         guard offset < bytes.count else { return nil }
         let key = try varint()
         guard key >> 3 > 0 else { throw Malformed() }
         return (Int(key >> 3), Int(key & 7))
     }
 
-    mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
+    /// A length-delimited field's bytes (a view into ``bytes``).
+    public mutating func lengthDelimited() throws -> UnsafeRawBufferPointer {
         let length = try varint()
         guard length <= UInt64(bytes.count - offset) else { throw Malformed() }
         let start = offset
@@ -126,15 +135,17 @@ struct ProtobufWireReader {
         return UnsafeRawBufferPointer(rebasing: bytes[start..<offset])
     }
 
-    mutating func string() throws -> String { try Self.string(try lengthDelimited()) }
+    /// A string field.
+    public mutating func string() throws -> String { try Self.string(try lengthDelimited()) }
 
     /// UTF-8 only, as protobuf requires of strings.
-    static func string(_ bytes: UnsafeRawBufferPointer) throws -> String {
+    public static func string(_ bytes: UnsafeRawBufferPointer) throws -> String {
         guard let string = String(validating: bytes, as: UTF8.self) else { throw Malformed() }
         return string
     }
 
-    mutating func skip(_ wireType: Int) throws {
+    /// Skips a field of `wireType` whose key was just read.
+    public mutating func skip(_ wireType: Int) throws {
         switch wireType {
         case 0: _ = try varint()
         case 1: offset += 8
@@ -145,7 +156,8 @@ struct ProtobufWireReader {
         guard offset <= bytes.count else { throw Malformed() }
     }
 
-    static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+    /// Byte-wise equality (memcmp; the generic `elementsEqual` showed in profiles).
+    public static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }
         guard let x = a.baseAddress, let y = b.baseAddress else { return true }
         return memcmp(x, y, a.count) == 0

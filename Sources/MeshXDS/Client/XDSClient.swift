@@ -157,14 +157,19 @@ public actor XDSClient {
         }
     }
 
-    func transport() throws -> HTTP2ClientTransport.Posix {
-        // No flush coalescing: the client writes one ACK per response, so holding flushes on a
-        // timer only delays it (see ``XDSServer/transportConfig``).
+    /// The transport configuration the client connects with, for other ADS clients (e.g. load
+    /// generators) too: gRPC's defaults without flush coalescing. A client writes one ACK per
+    /// response, so holding flushes on a timer only delays it (see ``XDSServer/transportConfig``).
+    public static var transportConfig: HTTP2ClientTransport.Posix.Config {
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.connection.flushCoalescing = nil
-        return try HTTP2ClientTransport.Posix(
+        return config
+    }
+
+    func transport() throws -> HTTP2ClientTransport.Posix {
+        try HTTP2ClientTransport.Posix(
             target: .ipv4(host: configuration.host, port: configuration.port), transportSecurity: .plaintext,
-            config: config)
+            config: Self.transportConfig)
     }
 
     var callOptions: CallOptions {
