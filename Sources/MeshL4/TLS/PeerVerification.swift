@@ -47,8 +47,7 @@ enum PeerVerification {
         { presented, promise in
             let key = VerifiedChainCache.key(.client, presented)
             if let key, let identity = cache.identity(for: key) {
-                outcome.set(.verified(identity))
-                promise.succeed(.certificateVerified(VerificationMetadata(nil)))
+                promise.succeed(record(.success(identity), in: outcome))
                 return
             }
             promise.completeWithTask {
@@ -77,25 +76,11 @@ enum PeerVerification {
         { presented, promise in
             let key = VerifiedChainCache.key(.server, presented)
             if let key, let identity = cache.identity(for: key) {
-                if expected.contains(identity) {
-                    outcome.set(.verified(identity))
-                    promise.succeed(.certificateVerified(VerificationMetadata(nil)))
-                } else {
-                    outcome.set(.refused(.serverIdentityMismatch(expected: expected, presented: identity.description)))
-                    promise.succeed(.failed)
-                }
+                promise.succeed(record(accept(identity, expected: expected), in: outcome))
                 return
             }
             promise.completeWithTask {
-                let result = await verifyServer(presented, roots: roots, expected: expected, cache: cache, key: key)
-                switch result {
-                case .success(let identity):
-                    outcome.set(.verified(identity))
-                    return .certificateVerified(VerificationMetadata(nil))
-                case .failure(let error):
-                    outcome.set(.refused(error))
-                    return .failed
-                }
+                record(await verifyServer(presented, roots: roots, expected: expected, cache: cache, key: key), in: outcome)
             }
         }
     }
@@ -125,9 +110,27 @@ enum PeerVerification {
         } catch {
             return .failure(.untrustedServerCertificate(reason: error.description))
         }
-        guard expected.contains(presentedIdentity) else {
-            return .failure(.serverIdentityMismatch(expected: expected, presented: presentedIdentity.description))
+        return accept(presentedIdentity, expected: expected)
+    }
+
+    /// A verified server identity (verified now or found in the cache) is accepted only if it is
+    /// one of `expected`.
+    static func accept(_ identity: SpiffeID, expected: [SpiffeID]) -> Result<SpiffeID, HBONEError> {
+        expected.contains(identity)
+            ? .success(identity) : .failure(.serverIdentityMismatch(expected: expected, presented: identity.description))
+    }
+
+    /// Keeps `result` in `outcome` and gives NIOSSL its verdict.
+    static func record(
+        _ result: Result<SpiffeID, HBONEError>, in outcome: PeerVerificationOutcome
+    ) -> NIOSSLVerificationResultWithMetadata {
+        switch result {
+        case .success(let identity):
+            outcome.set(.verified(identity))
+            return .certificateVerified(VerificationMetadata(nil))
+        case .failure(let error):
+            outcome.set(.refused(error))
+            return .failed
         }
-        return .success(presentedIdentity)
     }
 }
