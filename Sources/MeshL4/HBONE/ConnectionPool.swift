@@ -156,14 +156,13 @@ public final class HBONEConnectionPool: Sendable {
     }
 
     private static func takeSlot(_ state: inout State, _ key: Key, limit: Int, now: NIODeadline) -> HBONEConnection? {
-        guard var entry = state.entries[key] else { return nil }
-        guard let (id, _) = entry.slots.first(where: { $0.value.usable && $0.value.active < min(limit, $0.value.peerMaxStreams ?? limit) })
+        guard let id = state.entries[key]?.slots.first(where: { $0.value.usable && $0.value.active < min(limit, $0.value.peerMaxStreams ?? limit) })?.key
         else { return nil }
-        entry.slots[id]!.active += 1
-        entry.slots[id]!.lastCheckout = now
-        let connection = entry.slots[id]!.connection
-        state.entries[key] = entry
-        return connection
+        // In place: a copy of the entry taken out and written back would copy its slots on
+        // every tunnel opened.
+        state.entries[key]!.slots[id]!.active += 1
+        state.entries[key]!.slots[id]!.lastCheckout = now
+        return state.entries[key]!.slots[id]!.connection
     }
 
     /// A connection with a free stream slot (counted as taken), dialing one when needed.
