@@ -15,7 +15,7 @@ public enum HBONEHeaders {
         let first = value.split(separator: ",", maxSplits: 1).first ?? ""
         for pair in first.split(separator: ";") {
             let trimmed = pair.drop { $0 == " " }
-            guard trimmed.utf8.count >= 4, trimmed.prefix(4).lowercased() == "for=" else { continue }
+            guard trimmed.prefix(4).lowercased() == "for=" else { continue }
             var raw = trimmed.dropFirst(4)
             if raw.hasPrefix("\"") && raw.hasSuffix("\"") && raw.count >= 2 { raw = raw.dropFirst().dropLast() }
             if case .address(let address) = try? HBONETarget(authority: String(raw)) { return address }

@@ -35,8 +35,8 @@ public struct LoopListeners: Sendable {
         host: String, port: Int, group: any EventLoopGroup, perLoop: Bool = true,
         configure: (ServerBootstrap) -> ServerBootstrap
     ) async throws -> LoopListeners {
-        let loops = perLoop && reusePortOption != nil ? Array(group.makeIterator()) : []
-        guard loops.count > 1, let reusePort = reusePortOption else {
+        let loops = Array(group.makeIterator())
+        guard perLoop, loops.count > 1, let reusePort = reusePortOption else {
             let channel = try await configure(ServerBootstrap(group: group)).bind(host: host, port: port).get()
             return LoopListeners(channels: [channel])
         }

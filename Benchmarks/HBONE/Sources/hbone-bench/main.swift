@@ -201,14 +201,9 @@ func setup(_ port: Int, _ count: Int, samplesFile: String?) throws {
     }
     if let samplesFile {
         // Appended, so that a script can take percentiles over several interleaved rounds.
-        let text = samples.map { String(format: "%.1f\n", $0) }.joined()
-        guard let handle = FileHandle(forWritingAtPath: samplesFile) ?? {
-            FileManager.default.createFile(atPath: samplesFile, contents: nil)
-            return FileHandle(forWritingAtPath: samplesFile)
-        }() else { fail("cannot write \(samplesFile)") }
-        handle.seekToEndOfFile()
-        handle.write(Data(text.utf8))
-        handle.closeFile()
+        guard let file = fopen(samplesFile, "a") else { fail("cannot write \(samplesFile)") }
+        for sample in samples { fputs(String(format: "%.1f\n", sample), file) }
+        fclose(file)
     }
     samples.sort()
     func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
