@@ -231,7 +231,15 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "MeshXDSTests", dependencies: ["MeshXDS"], swiftSettings: strict),
+        .testTarget(
+            name: "MeshXDSTests",
+            dependencies: [
+                "MeshXDS",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MeshL4Tests",
             dependencies: [

@@ -83,14 +83,16 @@ struct Istiod: AsyncParsableCommand {
         let serving = try authority.issueServingCertificate(
             dnsNames: ["istiod.\(rootNamespace).svc", "istiod.\(rootNamespace).svc.cluster.local", "localhost"],
             ipAddresses: [host])
-        // xDS streams write one response per push: no flush coalescing (see XDSServer.transportConfig).
+        // xDS streams write one response per push: no flush coalescing (see XDSServer.transportConfig);
+        // each stream runs on its connection's event loop.
+        let config = xds.runningStreamsOnConnectionLoops(XDSServer.transportConfig)
         let plaintext = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: host, port: grpcPort), transportSecurity: .plaintext, config: XDSServer.transportConfig)
+            address: .ipv4(host: host, port: grpcPort), transportSecurity: .plaintext, config: config)
         let tls = HTTP2ServerTransport.Posix(
             address: .ipv4(host: host, port: grpcTLSPort),
             transportSecurity: try CAServerTransportSecurity.make(
                 chain: serving.chain, privateKey: serving.privateKey, clientCertificates: .notRequested),
-            config: XDSServer.transportConfig)
+            config: config)
 
         let debug = DebugHTTPServer(routes: [
             "/ready": { _ in

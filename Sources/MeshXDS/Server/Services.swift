@@ -17,9 +17,9 @@ struct AggregatedDiscoveryService: RegistrableRPCService {
             forMethod: Service.Method.StreamAggregatedResources.descriptor,
             deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
             serializer: ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryResponse>()
-        ) { request, _ in
+        ) { request, context in
             StreamingServerResponse { writer in
-                try await server.run(requests: request.messages) { pending in
+                try await server.run(requests: request.messages, peer: context.remotePeer) { pending in
                     SotWSession(server: server, writer: writer, pending: pending)
                 }
                 return [:]
@@ -29,9 +29,9 @@ struct AggregatedDiscoveryService: RegistrableRPCService {
             forMethod: Service.Method.DeltaAggregatedResources.descriptor,
             deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
             serializer: DeltaResponseSerializer()
-        ) { request, _ in
+        ) { request, context in
             StreamingServerResponse { writer in
-                try await server.run(requests: request.messages) { pending in
+                try await server.run(requests: request.messages, peer: context.remotePeer) { pending in
                     DeltaSession(server: server, writer: writer, pending: pending)
                 }
                 return [:]
@@ -52,9 +52,9 @@ struct SecretDiscoveryService: RegistrableRPCService {
             forMethod: Service.Method.StreamSecrets.descriptor,
             deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DiscoveryRequest>(),
             serializer: ProtobufSerializer<Envoy_Service_Discovery_V3_DiscoveryResponse>()
-        ) { request, _ in
+        ) { request, context in
             StreamingServerResponse { writer in
-                try await server.run(requests: request.messages) { pending in
+                try await server.run(requests: request.messages, peer: context.remotePeer) { pending in
                     SotWSession(server: server, writer: writer, pending: pending, impliedTypeURL: TypeURL.secret)
                 }
                 return [:]
@@ -64,9 +64,9 @@ struct SecretDiscoveryService: RegistrableRPCService {
             forMethod: Service.Method.DeltaSecrets.descriptor,
             deserializer: ProtobufDeserializer<Envoy_Service_Discovery_V3_DeltaDiscoveryRequest>(),
             serializer: DeltaResponseSerializer()
-        ) { request, _ in
+        ) { request, context in
             StreamingServerResponse { writer in
-                try await server.run(requests: request.messages) { pending in
+                try await server.run(requests: request.messages, peer: context.remotePeer) { pending in
                     DeltaSession(server: server, writer: writer, pending: pending, impliedTypeURL: TypeURL.secret)
                 }
                 return [:]

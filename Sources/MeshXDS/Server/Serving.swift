@@ -1,4 +1,5 @@
 import GRPCCore
+import NIOCore
 import GRPCNIOTransportHTTP2
 
 extension XDSServer {
@@ -10,7 +11,8 @@ extension XDSServer {
     ///   - onListening: called once with the bound port.
     public func serve(host: String, port: Int, onListening: @Sendable (Int) -> Void = { _ in }) async throws {
         let transport = HTTP2ServerTransport.Posix(
-            address: .ipv4(host: host, port: port), transportSecurity: .plaintext, config: Self.transportConfig)
+            address: .ipv4(host: host, port: port), transportSecurity: .plaintext,
+            config: runningStreamsOnConnectionLoops(Self.transportConfig))
         let server = GRPCServer(transport: transport, services: services)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.serve() }
@@ -30,6 +32,24 @@ extension XDSServer {
     public static var transportConfig: HTTP2ServerTransport.Posix.Config {
         var config = HTTP2ServerTransport.Posix.Config.defaults
         config.connection.flushCoalescing = nil
+        return config
+    }
+
+    /// `config` with a callback that records each accepted connection's event loop, so that this
+    /// server runs each stream's tasks on its connection's loop (see ``ConnectionLoops``).
+    ///
+    /// ``serve(host:port:onListening:)`` does this; embedders that make their own transport pass
+    /// its configuration through here. A callback already set in `config` still runs.
+    public func runningStreamsOnConnectionLoops(
+        _ config: HTTP2ServerTransport.Posix.Config
+    ) -> HTTP2ServerTransport.Posix.Config {
+        var config = config
+        let loops = connectionLoops
+        let previous = config.channelDebuggingCallbacks.onAcceptTCPConnection
+        config.channelDebuggingCallbacks.onAcceptTCPConnection = { channel in
+            loops.record(channel)
+            return previous?(channel) ?? channel.eventLoop.makeSucceededVoidFuture()
+        }
         return config
     }
 }

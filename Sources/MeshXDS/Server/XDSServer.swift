@@ -26,9 +26,12 @@ public struct XDSServerOptions: Sendable {
 /// let cache = SnapshotCache()
 /// let xds = XDSServer(cache: cache)
 /// let server = GRPCServer(transport: .http2NIOPosix(address: .ipv4(host: "127.0.0.1", port: 15010),
-///                                                  transportSecurity: .plaintext),
+///                                                  transportSecurity: .plaintext,
+///                                                  config: xds.runningStreamsOnConnectionLoops(XDSServer.transportConfig)),
 ///                         services: xds.services)
 /// ```
+/// (or call ``serve(host:port:onListening:)``). With that configuration each stream's tasks run on
+/// its connection's event loop.
 /// The server keeps all protocol state per stream (nonces, subscriptions, what each client
 /// holds). A NACK is recorded in ``status`` and the rejected version is not sent again; the
 /// next push happens when the cache changes.
@@ -37,6 +40,9 @@ public final class XDSServer: Sendable {
     public let cache: any ResourceCache
     /// Status of every connected client.
     public let status: StatusRegistry
+    /// The event loops of the connections accepted by transports configured with
+    /// ``runningStreamsOnConnectionLoops(_:)``.
+    let connectionLoops = ConnectionLoops()
     /// Embedding hooks.
     public let callbacks: XDSCallbacks
     /// Options.
@@ -74,6 +80,17 @@ public final class XDSServer: Sendable {
         var cp = Envoy_Config_Core_V3_ControlPlane()
         cp.identifier = options.controlPlaneID
         return cp
+    }
+
+    /// Runs one stream from `peer` (gRPC's `ServerContext.remotePeer`) on its connection's event
+    /// loop, if the transport recorded it (``runningStreamsOnConnectionLoops(_:)``).
+    func run<Request: Sendable, Session: StreamSession>(
+        requests: RPCAsyncSequence<Request, any Error>, peer: String,
+        session makeSession: (PendingChanges<Request>) -> Session
+    ) async throws where Session.Request == Request {
+        try await withTaskExecutorPreference(connectionLoops.executor(forPeer: peer)) {
+            try await run(requests: requests, session: makeSession)
+        }
     }
 
     /// Runs one stream: a reader task handles each request as it arrives, and a loop task wakes
