@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
         .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // The scenarios, shared by the package-benchmark targets and the plain runner.
@@ -29,6 +30,7 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
@@ -41,7 +43,7 @@ let package = Package(
         // A plain runner printing the same measurements (handy under perf/valgrind).
         .executableTarget(
             name: "mesh-bench",
-            dependencies: ["MeshBenchSupport"],
+            dependencies: ["MeshBenchSupport", .product(name: "CoreMetrics", package: "swift-metrics")],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .executableTarget(
