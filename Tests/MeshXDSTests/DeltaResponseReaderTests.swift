@@ -55,4 +55,23 @@ import Testing
         let badUTF8: [UInt8] = [0x22, 0x02, 0xc3, 0x28]  // type_url with an invalid sequence
         #expect(throws: (any Error).self) { try badUTF8.withUnsafeBytes { try ReceivedDeltaResponse(wire: $0) } }
     }
+
+    @Test("strings: ASCII of every length around the 8-byte steps, valid UTF-8, and invalid UTF-8 anywhere")
+    func strings() throws {
+        func read(_ bytes: [UInt8]) throws -> String {
+            try bytes.withUnsafeBytes { try ProtobufWireReader.string($0) }
+        }
+        for length in 0...19 {
+            let ascii = String((0..<length).map { Character(UnicodeScalar(UInt8(0x61 + $0 % 26))) })
+            #expect(try read(Array(ascii.utf8)) == ascii)
+        }
+        let mixed = "spiffe://cluster.local/ns/é/sa/日本"
+        #expect(try read(Array(mixed.utf8)) == mixed)
+        // An invalid byte at each position of a 17-byte string (two 8-byte steps and a tail).
+        for position in 0..<17 {
+            var bytes = Array("abcdefghijklmnopq".utf8)
+            bytes[position] = 0xff
+            #expect(throws: ProtobufWireReader.Malformed.self) { try read(bytes) }
+        }
+    }
 }
