@@ -18,7 +18,10 @@ public enum XDSResponse: Sendable {
 
 /// Hooks for embedding the server: observe streams, veto requests, audit responses.
 ///
-/// Callbacks run on the stream's task, in order; keep them short. A `throw` from
+/// Callbacks run on the stream's task, in order; keep them short and never block in them: with
+/// ``XDSServer/serve(host:port:onListening:)`` or a transport configured by
+/// ``XDSServer/runningStreamsOnConnectionLoops(_:)`` that task runs on the connection's event loop,
+/// whose other connections wait meanwhile. A `throw` from
 /// ``onStreamOpen`` or ``onRequest`` ends the stream with that error.
 public struct XDSCallbacks: Sendable {
     /// A stream opened (before its first request is read).
