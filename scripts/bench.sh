@@ -9,6 +9,9 @@
 # MESH_BENCH_CLIENTS (xDS clients, default 1000), MESH_BENCH_XDS_CLIENT (lean: load-test delta
 # clients that ACK without unpacking resources, as Istio's pilot-load; full: MeshXDS's XDSClient,
 # decoding every resource; default lean). With --plain, pass `--client full` after `xds` instead.
+# An incremental push is reported three ways: until the server had written it to every stream
+# (its longest pilot_xds_push_time), until every lean client had received it, and until the
+# server had read every ACK (the headline).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/Benchmarks"
