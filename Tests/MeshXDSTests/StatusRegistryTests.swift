@@ -29,7 +29,7 @@ import Testing
         first.updateType(TypeURL.cluster) { $0.responses += 1 }  // a session finishing after its close
         #expect(registry.client(streamID: 2) == nil)
         #expect(registry.all.map(\.streamID) == [1])
-        second.update { $0.cluster = "d" }
+        second.status.withLock { $0.cluster = "d" }
         #expect(registry.client(streamID: 1)?.cluster == "d")
     }
 }

@@ -48,16 +48,18 @@ extension StreamSession {
 
     /// Counts a written response and, for pushes caused by a cache change, its latency.
     func recordSent(_ typeURL: String, since: ContinuousClock.Instant?) {
-        // Kept by the stream: the server's table of instruments is shared behind a lock.
-        let instruments: XDSMetrics.PerType
-        if let kept = self.instruments[typeURL] {
-            instruments = kept
-        } else {
-            instruments = server.metrics.instruments(typeURL)
-            self.instruments[typeURL] = instruments
-        }
+        let instruments = instruments(of: typeURL)
         instruments.pushes.increment()
         if let since { instruments.pushTime.recordNanoseconds(since.duration(to: .now).nanoseconds) }
+    }
+
+    /// `typeURL`'s metrics instruments, kept by the stream: the server's table of them is shared
+    /// behind a lock.
+    func instruments(of typeURL: String) -> XDSMetrics.PerType {
+        if let kept = instruments[typeURL] { return kept }
+        let made = server.metrics.instruments(typeURL)
+        instruments[typeURL] = made
+        return made
     }
 
     /// Logs, counts and records a NACK; `kept` is the version the client still runs.
@@ -65,7 +67,7 @@ extension StreamSession {
         server.logger.warning("xDS NACK", metadata: [
             "node": "\(node?.id ?? "")", "type": "\(typeURL)", "rejected": "\(rejected)", "error": "\(message)",
         ])
-        server.metrics.rejects(typeURL).increment()
+        instruments(of: typeURL).rejects.increment()
         statusEntry?.updateType(typeURL) {
             $0.lastNack = ClientStatus.Nack(
                 keptVersion: kept, nonce: nonce, rejectedVersion: rejected, message: message, at: Date())

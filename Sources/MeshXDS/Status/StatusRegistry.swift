@@ -13,10 +13,6 @@ public final class StatusRegistry: Sendable {
 
         init(_ status: ClientStatus) { self.status = Mutex(status) }
 
-        func update(_ body: (inout ClientStatus) -> Void) {
-            status.withLock { body(&$0) }
-        }
-
         func updateType(_ typeURL: String, _ body: (inout ClientStatus.TypeStatus) -> Void) {
             // In place: copying the status out and back would copy its `types` on every update.
             status.withLock { body(&$0.types[typeURL, default: ClientStatus.TypeStatus()]) }

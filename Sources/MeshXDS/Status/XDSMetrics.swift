@@ -7,8 +7,11 @@ import Synchronization
 /// which a push to many clients would otherwise do for every response.
 final class XDSMetrics: Sendable {
     struct PerType {
+        /// Responses pushed (Istio: `pilot_xds_pushes`).
         let pushes: Counter
+        /// NACKs received (Istio: `pilot_total_xds_rejects`).
         let rejects: Counter
+        /// Time from a change (or request) to the response being written (Istio: `pilot_xds_push_time`).
         let pushTime: Metrics.Timer
     }
 
@@ -16,7 +19,8 @@ final class XDSMetrics: Sendable {
     let connected = Gauge(label: "pilot_xds")
     private let byType = Mutex<[String: PerType]>([:])
 
-    /// The instruments of `typeURL`, made on first use (sessions keep them: see `recordSent`).
+    /// The instruments of `typeURL`, made on first use (sessions keep them: see
+    /// `StreamSession.instruments(of:)`).
     func instruments(_ typeURL: String) -> PerType {
         byType.withLock { byType in
             if let made = byType[typeURL] { return made }
@@ -29,15 +33,6 @@ final class XDSMetrics: Sendable {
             return made
         }
     }
-
-    /// Responses pushed, by type (Istio: `pilot_xds_pushes`).
-    func pushes(_ typeURL: String) -> Counter { instruments(typeURL).pushes }
-
-    /// NACKs received, by type (Istio: `pilot_total_xds_rejects`).
-    func rejects(_ typeURL: String) -> Counter { instruments(typeURL).rejects }
-
-    /// Time from a change (or request) to the response being written (Istio: `pilot_xds_push_time`).
-    func pushTime(_ typeURL: String) -> Metrics.Timer { instruments(typeURL).pushTime }
 
     /// Istio's short type names: cds, eds, lds, rds, sds, wds, …
     static func short(_ typeURL: String) -> String {
