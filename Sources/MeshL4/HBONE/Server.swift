@@ -203,8 +203,6 @@ public final class HBONEServer: Sendable {
             host: configuration.host, port: configuration.port, group: group, perLoop: configuration.reusePort
         ) { bootstrap in
             bootstrap
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 1024)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelOption(
                     .recvAllocator,

@@ -30,14 +30,21 @@ public struct LoopListeners: Sendable {
     /// - Parameters:
     ///   - perLoop: one socket per event loop (`SO_REUSEPORT`); false binds one socket.
     ///   - configure: the bootstrap's options and child initializer; it is called once per
-    ///     socket with a bootstrap whose server and child loop is that socket's loop.
+    ///     socket with a bootstrap whose server and child loop is that socket's loop. Every socket
+    ///     already has `SO_REUSEADDR` and a backlog of 1,024 (`configure` may set another).
     public static func bind(
         host: String, port: Int, group: any EventLoopGroup, perLoop: Bool = true,
         configure: (ServerBootstrap) -> ServerBootstrap
     ) async throws -> LoopListeners {
+        func listening(_ bootstrap: ServerBootstrap) -> ServerBootstrap {
+            configure(
+                bootstrap
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .serverChannelOption(.backlog, value: 1024))
+        }
         let loops = Array(group.makeIterator())
         guard perLoop, loops.count > 1, let reusePort = reusePortOption else {
-            let channel = try await configure(ServerBootstrap(group: group)).bind(host: host, port: port).get()
+            let channel = try await listening(ServerBootstrap(group: group)).bind(host: host, port: port).get()
             return LoopListeners(channels: [channel])
         }
         var channels: [any Channel] = []
@@ -46,7 +53,7 @@ public struct LoopListeners: Sendable {
             for loop in loops {
                 let bootstrap = ServerBootstrap(group: loop, childGroup: loop)
                     .serverChannelOption(.socketOption(reusePort), value: 1)
-                let channel = try await configure(bootstrap).bind(host: host, port: boundPort).get()
+                let channel = try await listening(bootstrap).bind(host: host, port: boundPort).get()
                 channels.append(channel)
                 // Port 0: the first socket picks the port, the others join it.
                 if boundPort == 0 { boundPort = channel.localAddress?.port ?? 0 }

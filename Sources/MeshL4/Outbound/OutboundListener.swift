@@ -64,8 +64,6 @@ final class OutboundListener: Sendable {
         let context = OutboundContext(connector: connector, logger: logger, upstreams: upstreams)
         let listeners = try await LoopListeners.bind(host: host, port: port, group: group) { bootstrap in
             bootstrap
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .serverChannelOption(.backlog, value: 1024)
                 .childChannelOption(.autoRead, value: false)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)

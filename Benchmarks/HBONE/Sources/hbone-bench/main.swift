@@ -136,7 +136,6 @@ func originator(_ server: SocketAddress, _ dir: String, _ listeners: [String]) a
         let listeners = try await LoopListeners.bind(host: "127.0.0.1", port: port, group: MultiThreadedEventLoopGroup.singleton) { bootstrap in
             bootstrap
                 .serverChannelOption(.backlog, value: 4096)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.autoRead, value: false)
                 .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
