@@ -11,7 +11,9 @@
 # decoding every resource; default lean). With --plain, pass `--client full` after `xds` instead.
 # An incremental push is reported three ways: until the server had written it to every stream
 # (its longest pilot_xds_push_time), until every lean client had received it, and until the
-# server had read every ACK (the headline).
+# server had read every ACK (the headline). The "written spread" line gives the percentiles of the
+# server's per-stream write times: evenly spread writes mean the push is paced by the cost per
+# stream, not held up before the first write.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root/Benchmarks"

@@ -1,38 +1,33 @@
 import CoreMetrics
 import Synchronization
 
-/// The server's side of a push, from its `pilot_xds_push_time` timer: the longest time from a
-/// cache change to a response handed to its stream's transport, i.e. when the server had written
-/// the change to every client that got it. Installed as the process's metrics backend by
-/// mesh-bench; every other instrument is a no-op.
+/// The server's side of a push, from its `pilot_xds_push_time` timer: the time from a cache
+/// change to a response handed to each stream's transport. The longest is when the server had
+/// written the change to every client that got it; the spread of all of them shows whether the
+/// writes start late or are paced by the cost per stream. Installed as the process's metrics
+/// backend by mesh-bench; every other instrument is a no-op.
 public final class PushWrites: MetricsFactory, Sendable {
     public static let shared = PushWrites()
 
-    let longest = Atomic<Int64>(0)
+    let recorded = Mutex<[Int64]>([])
 
     /// Forgets the pushes so far (call before a push).
-    public func reset() { longest.store(0, ordering: .relaxed) }
+    public func reset() { recorded.withLock { $0.removeAll(keepingCapacity: true) } }
 
-    /// The longest push time recorded since ``reset()``, in nanoseconds (0 if none).
-    public var longestNanoseconds: Int64 { longest.load(ordering: .relaxed) }
+    /// Every push time recorded since ``reset()``, in nanoseconds, shortest first.
+    public var sortedNanoseconds: [Int64] { recorded.withLock { $0 }.sorted() }
 
-    final class LongestTimer: TimerHandler {
+    final class Recorder: TimerHandler {
         let owner: PushWrites
         init(_ owner: PushWrites) { self.owner = owner }
 
         func recordNanoseconds(_ duration: Int64) {
-            var current = owner.longest.load(ordering: .relaxed)
-            while duration > current {
-                let (exchanged, original) = owner.longest.compareExchange(
-                    expected: current, desired: duration, ordering: .relaxed)
-                if exchanged { return }
-                current = original
-            }
+            owner.recorded.withLock { $0.append(duration) }
         }
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        label == "pilot_xds_push_time" ? LongestTimer(self) : NOOPMetricsHandler.instance
+        label == "pilot_xds_push_time" ? Recorder(self) : NOOPMetricsHandler.instance
     }
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
         NOOPMetricsHandler.instance
