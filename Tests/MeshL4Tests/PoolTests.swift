@@ -145,6 +145,9 @@ struct PoolTests {
             #expect(await eventually { total("istio_tcp_connections_closed_total", "destination") == 1 })
             #expect(await eventually { total("istio_tcp_connections_opened_total", "destination") == 2 })
             #expect(await eventually { total("istio_tcp_received_bytes_total", "destination") == 1000 })
+            // All of them went past NIOHTTP2 (the tunnel was established before the client wrote)
+            // and are still counted.
+            #expect(pair.server.statistics.bytesBypassed == 1000)
             #expect(await eventually { total("istio_tcp_sent_bytes_total", "destination") == 1000 })
             #expect(await eventually { total("istio_tcp_connections_closed_total", "destination", "DENY") == 1 })
             #expect(await eventually { total("istio_tcp_connections_closed_total", "source") == 1 })

@@ -90,6 +90,7 @@ public final class HBONEServer: Sendable {
         private let handshakes = Atomic<Int>(0)
         private let streams = Atomic<Int>(0)
         private let upstreams = Atomic<Int>(0)
+        private let bypassed = Atomic<Int>(0)
 
         /// TCP connections accepted.
         public var connectionsAccepted: Int { connections.load(ordering: .relaxed) }
@@ -99,11 +100,15 @@ public final class HBONEServer: Sendable {
         public var streamsReceived: Int { streams.load(ordering: .relaxed) }
         /// Upstream connections made.
         public var upstreamConnections: Int { upstreams.load(ordering: .relaxed) }
+        /// Tunnel payload bytes that went straight from the TLS reads to an upstream socket,
+        /// past NIOHTTP2 (see `HBONEDataBypass`).
+        public var bytesBypassed: Int { bypassed.load(ordering: .relaxed) }
 
         func recordConnection() { connections.add(1, ordering: .relaxed) }
         func recordHandshake() { handshakes.add(1, ordering: .relaxed) }
         func recordStream() { streams.add(1, ordering: .relaxed) }
         func recordUpstream() { upstreams.add(1, ordering: .relaxed) }
+        func recordBypassed(_ count: Int) { bypassed.add(count, ordering: .relaxed) }
     }
 
     /// What every connection and stream handler reads.
@@ -240,6 +245,10 @@ public final class HBONEServer: Sendable {
         let gracefulClose = HTTP2GracefulClose()
         let streams = NIOLoopBound(gracefulClose, eventLoop: channel.eventLoop)
         let http2 = shared.configuration.http2
+        try sync.addHandler(
+            HBONEDataBypass(
+                streamWindow: http2.streamWindowSize, connectionWindow: http2.connectionWindowSize,
+                statistics: shared.statistics))
         _ = try sync.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: http2.connectionConfiguration(isServer: true),
             streamConfiguration: http2.streamConfiguration()

@@ -185,6 +185,17 @@ final class HBONEServerStreamHandler: ChannelDuplexHandler {
             readHeld = false
             context.read()
         }
+        // From now on the stream's DATA goes straight upstream. NIOHTTP2 holds nothing of it:
+        // what arrived while connecting was relayed above, and the read just asked delivered
+        // what the stream channel had queued.
+        if let parent = stream.parent, upstream.eventLoop === stream.eventLoop,
+            let id = try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID),
+            let bypass = try? parent.pipeline.syncOperations.handler(type: HBONEDataBypass.self)
+        {
+            bypass.register(streamID: Int(id), stream: stream, partner: upstream, codec: codec)
+            let bound = NIOLoopBound(bypass, eventLoop: stream.eventLoop)
+            stream.closeFuture.whenComplete { _ in bound.value.unregister(streamID: Int(id)) }
+        }
     }
 
     private func respond(context: ChannelHandlerContext, status: Int, reason: String) {

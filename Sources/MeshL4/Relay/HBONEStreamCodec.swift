@@ -48,6 +48,12 @@ final class HBONEStreamCodec: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Counts payload that reached the relay's partner without passing through this handler
+    /// (``HBONEDataBypass``).
+    func countReceived(_ count: Int) {
+        bytesReceived &+= count
+    }
+
     private func endInput(context: ChannelHandlerContext) {
         guard !inputEnded else { return }
         inputEnded = true
