@@ -19,7 +19,8 @@ struct DataBypassTests {
         ])
     }
 
-    /// A connection with the bypass (stream window 64, connection window 256) and a partner for stream 1.
+    /// A connection with the bypass (stream window 64, connection window 256, frames up to 200
+    /// bytes) and a partner for stream 1.
     struct Rig {
         let loop = EmbeddedEventLoop()
         let connection: EmbeddedChannel
@@ -28,7 +29,8 @@ struct DataBypassTests {
         let bypass: HBONEDataBypass
 
         init(preface: Bool = false, partnerHandler: (any ChannelHandler)? = nil) throws {
-            bypass = HBONEDataBypass(streamWindow: 64, connectionWindow: 256, expectsClientPreface: preface)
+            bypass = HBONEDataBypass(
+                streamWindow: 64, connectionWindow: 256, maxFrameSize: 200, expectsClientPreface: preface)
             connection = EmbeddedChannel(handler: bypass, loop: loop)
             partner = EmbeddedChannel(loop: loop)
             if let partnerHandler { try partner.pipeline.syncOperations.addHandler(partnerHandler) }
@@ -75,15 +77,30 @@ struct DataBypassTests {
         let settings = Self.frame(type: 0x4, stream: 0, payload: [0, 3, 0, 0, 0, 100])
         let data = Self.frame(type: 0x0, stream: 1, payload: Array(1...20))
         let otherStream = Self.frame(type: 0x0, stream: 3, payload: [9, 9, 9])
-        let padded = Self.frame(type: 0x0, flags: 0x8, stream: 1, payload: [2, 7, 7, 0, 0])
-        let empty = Self.frame(type: 0x0, stream: 1, payload: [])
         let moreData = Self.frame(type: 0x0, stream: 1, payload: Array(21...30))
         let end = Self.frame(type: 0x0, flags: 0x1, stream: 1, payload: [31, 32])
         let afterEnd = Self.frame(type: 0x0, stream: 1, payload: [33])
-        rig.feed(preface + settings + data + otherStream + padded + empty + moreData + end + afterEnd, chunk: chunk)
+        rig.feed(preface + settings + data + otherStream + moreData + end + afterEnd, chunk: chunk)
 
-        #expect(try rig.forwarded() == preface + settings + otherStream + padded + empty + end + afterEnd)
+        #expect(try rig.forwarded() == preface + settings + otherStream + end + afterEnd)
         #expect(try rig.upstream() == Array(1...30))
+        #expect(!rig.bypass.isBypassing(streamID: 1))
+    }
+
+    @Test(
+        "a padded, empty or oversized DATA frame goes to NIOHTTP2 with everything after it",
+        arguments: [
+            frame(type: 0x0, flags: 0x8, stream: 1, payload: [2, 7, 7, 0, 0]),
+            frame(type: 0x0, stream: 1, payload: []),
+            frame(type: 0x0, stream: 1, payload: Array(repeating: 4, count: 201)),
+        ])
+    func notPlain(odd: [UInt8]) throws {
+        let rig = try Rig()
+        let before = Self.frame(type: 0x0, stream: 1, payload: [1, 2])
+        let after = Self.frame(type: 0x0, stream: 1, payload: [3, 4])
+        rig.feed(before + odd + after)
+        #expect(try rig.upstream() == [1, 2])
+        #expect(try rig.forwarded() == odd + after)
         #expect(!rig.bypass.isBypassing(streamID: 1))
     }
 

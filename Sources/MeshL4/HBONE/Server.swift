@@ -248,7 +248,7 @@ public final class HBONEServer: Sendable {
         try sync.addHandler(
             HBONEDataBypass(
                 streamWindow: http2.streamWindowSize, connectionWindow: http2.connectionWindowSize,
-                statistics: shared.statistics))
+                maxFrameSize: http2.maxFrameSize, statistics: shared.statistics))
         _ = try sync.configureHTTP2Pipeline(
             mode: .server, connectionConfiguration: http2.connectionConfiguration(isServer: true),
             streamConfiguration: http2.streamConfiguration()

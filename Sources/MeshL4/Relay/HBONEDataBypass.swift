@@ -10,11 +10,12 @@ import NIOCore
 /// cut the pair's CPU per byte by about 6% (see issue 6's notes).
 ///
 /// Sits between the TLS handler and the HTTP/2 handler. Everything else goes on to NIOHTTP2
-/// byte for byte: the client preface, every frame that is not DATA, padded DATA, DATA carrying
-/// END_STREAM (which also ends the bypass of its stream, so the half-close follows the bytes),
-/// and DATA of streams not registered. A stream is registered once its relay is established
-/// (``register(streamID:stream:partner:codec:)``), and forgotten when it closes or the peer
-/// resets or ends it.
+/// byte for byte: the client preface, every frame that is not DATA, and DATA of streams not
+/// registered. A stream is registered once its relay is established
+/// (``register(streamID:stream:partner:codec:)``) and forgotten when it closes, when the peer
+/// resets it, or at its first DATA frame that is not plain (END_STREAM, padded, empty or over
+/// the frame size limit): that frame and all after it go through NIOHTTP2, so no byte
+/// overtakes another and the half-close follows the bytes.
 ///
 /// Flow control: NIOHTTP2 never sees a bypassed frame, so its windows do not move for them and
 /// this handler returns the credit itself: WINDOW_UPDATE frames for the stream and for the
@@ -67,6 +68,7 @@ final class HBONEDataBypass: ChannelDuplexHandler {
 
     private let streamWindow: Int
     private let connectionWindow: Int
+    private let maxFrameSize: Int
     private let statistics: HBONEServer.Statistics?
     private var sinks: [UInt32: Sink] = [:]
     private var prefaceRemaining: Int
@@ -80,15 +82,18 @@ final class HBONEDataBypass: ChannelDuplexHandler {
     /// - Parameters:
     ///   - streamWindow: the stream window this side advertises (SETTINGS_INITIAL_WINDOW_SIZE).
     ///   - connectionWindow: the connection window this side grants.
+    ///   - maxFrameSize: the largest frame this side accepts (SETTINGS_MAX_FRAME_SIZE); a longer
+    ///     DATA frame is left to NIOHTTP2, which refuses it.
     ///   - expectsClientPreface: true on the server side, where the byte stream starts with the
     ///     24-byte client preface rather than a frame.
     ///   - statistics: where bypassed bytes are counted.
     init(
-        streamWindow: Int, connectionWindow: Int, expectsClientPreface: Bool = true,
+        streamWindow: Int, connectionWindow: Int, maxFrameSize: Int, expectsClientPreface: Bool = true,
         statistics: HBONEServer.Statistics? = nil
     ) {
         self.streamWindow = streamWindow
         self.connectionWindow = connectionWindow
+        self.maxFrameSize = maxFrameSize
         self.statistics = statistics
         self.prefaceRemaining = expectsClientPreface ? Self.clientPrefaceLength : 0
     }
@@ -152,14 +157,16 @@ final class HBONEDataBypass: ChannelDuplexHandler {
         let type = header.getInteger(at: start + 3, as: UInt8.self)!
         let flags = header.getInteger(at: start + 4, as: UInt8.self)!
         let streamID = header.getInteger(at: start + 5, as: UInt32.self)! & 0x7fff_ffff
-        if type == Self.dataFrame, flags & (Self.endStreamFlag | Self.paddedFlag) == 0, length > 0,
-            let sink = sinks[streamID]
-        {
-            header.clear()
-            parse = .bypassing(sink, remaining: length)
-            return
-        }
-        if type == Self.rstStreamFrame || (type == Self.dataFrame && flags & Self.endStreamFlag != 0) {
+        if let sink = sinks[streamID], type == Self.dataFrame {
+            if flags & (Self.endStreamFlag | Self.paddedFlag) == 0, length > 0, length <= maxFrameSize {
+                header.clear()
+                parse = .bypassing(sink, remaining: length)
+                return
+            }
+            // Any other DATA goes through NIOHTTP2, and so must the stream's later DATA: bypassed
+            // bytes would overtake it while the stream channel holds it back.
+            unregister(streamID: Int(streamID))
+        } else if type == Self.rstStreamFrame {
             unregister(streamID: Int(streamID))
         }
         let frameHeader = header
