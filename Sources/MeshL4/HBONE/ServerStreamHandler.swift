@@ -188,7 +188,7 @@ final class HBONEServerStreamHandler: ChannelDuplexHandler {
         // From now on the stream's DATA goes straight upstream. NIOHTTP2 holds nothing of it:
         // what arrived while connecting was relayed above, and the read just asked delivered
         // what the stream channel had queued.
-        if let parent = stream.parent, upstream.eventLoop === stream.eventLoop,
+        if let parent = stream.parent,
             let id = try? stream.syncOptions?.getOption(HTTP2StreamChannelOptions.streamID),
             let bypass = try? parent.pipeline.syncOperations.handler(type: HBONEDataBypass.self)
         {

@@ -82,52 +82,45 @@ public final class XDSServer: Sendable {
         return cp
     }
 
-    /// Runs one stream from `peer` (gRPC's `ServerContext.remotePeer`) on its connection's event
-    /// loop, if the transport recorded it (``runningStreamsOnConnectionLoops(_:)``).
+    /// Runs one stream from `peer` (gRPC's `ServerContext.remotePeer`): a reader task handles
+    /// each request as it arrives, and a loop task wakes for cache changes; ``PendingChanges``
+    /// gives the session to one of them at a time. Both run on the connection's event loop if the
+    /// transport recorded it (``runningStreamsOnConnectionLoops(_:)``).
     func run<Request: Sendable, Session: StreamSession>(
         requests: RPCAsyncSequence<Request, any Error>, peer: String,
         session makeSession: (PendingChanges<Request>) -> Session
     ) async throws where Session.Request == Request {
         try await withTaskExecutorPreference(connectionLoops.executor(forPeer: peer)) {
-            try await run(requests: requests, session: makeSession)
-        }
-    }
-
-    /// Runs one stream: a reader task handles each request as it arrives, and a loop task wakes
-    /// for cache changes; ``PendingChanges`` gives the session to one of them at a time.
-    func run<Request: Sendable, Session: StreamSession>(
-        requests: RPCAsyncSequence<Request, any Error>,
-        session makeSession: (PendingChanges<Request>) -> Session
-    ) async throws where Session.Request == Request {
-        let (events, continuation) = AsyncStream<StreamEvent>.makeStream()
-        let pending = PendingChanges<Request>(continuation)
-        let turns = SessionTurns(session: makeSession(pending), pending: pending)
-        try callbacks.onStreamOpen?(turns.session.id, turns.session.mode)
-        metrics.connected.record(connectedStreams.add(1, ordering: .relaxed).newValue)
-        defer {
-            turns.session.close()  // both tasks have ended: the task group waited for the reader
-            metrics.connected.record(connectedStreams.subtract(1, ordering: .relaxed).newValue)
-            continuation.finish()
-        }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                do {
-                    for try await request in requests {
-                        if let request = pending.take(request) { try await turns.handle(request) }
-                    }
-                    continuation.yield(.end(nil))
-                } catch {
-                    continuation.yield(.end(error))
-                }
+            let (events, continuation) = AsyncStream<StreamEvent>.makeStream()
+            let pending = PendingChanges<Request>(continuation)
+            let turns = SessionTurns(session: makeSession(pending), pending: pending)
+            try callbacks.onStreamOpen?(turns.session.id, turns.session.mode)
+            metrics.connected.record(connectedStreams.add(1, ordering: .relaxed).newValue)
+            defer {
+                turns.session.close()  // both tasks have ended: the task group waited for the reader
+                metrics.connected.record(connectedStreams.subtract(1, ordering: .relaxed).newValue)
+                continuation.finish()
             }
-            defer { group.cancelAll() }
-            loop: for await event in events {
-                switch event {
-                case .wake:
-                    if pending.takeTurn() { try await turns.drain(pushing: true) }
-                case .end(let error):
-                    if let error { throw error }
-                    break loop
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    do {
+                        for try await request in requests {
+                            if let request = pending.take(request) { try await turns.handle(request) }
+                        }
+                        continuation.yield(.end(nil))
+                    } catch {
+                        continuation.yield(.end(error))
+                    }
+                }
+                defer { group.cancelAll() }
+                loop: for await event in events {
+                    switch event {
+                    case .wake:
+                        if pending.takeTurn() { try await turns.drain(pushing: true) }
+                    case .end(let error):
+                        if let error { throw error }
+                        break loop
+                    }
                 }
             }
         }
@@ -141,7 +134,7 @@ public final class XDSServer: Sendable {
 /// the turn (``PendingChanges/take(_:)`` returned the request, or ``PendingChanges/takeTurn()``
 /// returned true) until ``PendingChanges/next(pushing:)`` gives the turn back. Taking and giving back
 /// happen under `pending`'s mutex, so everything one holder did happens before the next holder
-/// starts. The `defer` of ``XDSServer/run(requests:session:)`` uses it after both tasks ended.
+/// starts. The `defer` of ``XDSServer/run(requests:peer:session:)`` uses it after both tasks ended.
 final class SessionTurns<Session: StreamSession>: @unchecked Sendable {
     let session: Session
     let pending: PendingChanges<Session.Request>
