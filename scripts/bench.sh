@@ -6,11 +6,15 @@
 #   scripts/bench.sh --plain xds   only the xDS scenario (or: ca)
 #
 # Environment: MESH_BENCH_SCRATCH (build folder, default .build-bench at the repository root),
-# MESH_BENCH_CLIENTS (xDS clients, default 1000), MESH_BENCH_XDS_CLIENT (lean: load-test delta
-# clients that ACK without unpacking resources, as Istio's pilot-load; full: MeshXDS's XDSClient,
-# decoding every resource; default lean). With --plain, pass `--client full` after `xds` instead.
+# MESH_BENCH_CLIENTS (xDS clients, default 1000), MESH_BENCH_XDS_CLIENT (wire: load-test delta
+# clients that ACK without unpacking resources, as Istio's pilot-load, speaking gRPC's wire
+# protocol on SwiftNIO's HTTP/2 with no gRPC library; lean: the same clients on grpc-swift, which
+# cost about twice the CPU per message; full: MeshXDS's XDSClient, decoding every resource;
+# default wire). With --plain, pass `--client lean` (or full) after `xds` instead. The clients
+# share the machine's cores with the server they measure, so the cheaper they are, the more the
+# figures are the server's.
 # An incremental push is reported three ways: until the server had written it to every stream
-# (its longest pilot_xds_push_time), until every lean client had received it, and until the
+# (its longest pilot_xds_push_time), until every load-test client had received it, and until the
 # server had read every ACK (the headline). The "written spread" line gives the percentiles of the
 # server's per-stream write times: evenly spread writes mean the push is paced by the cost per
 # stream, not held up before the first write.

@@ -14,8 +14,9 @@ func loadClientsExecutable() -> String? {
 nonisolated(unsafe) var environment: XDSBenchEnvironment?  // set in setup, read by the closures, serially
 
 let clientCount = Int(ProcessInfo.processInfo.environment["MESH_BENCH_CLIENTS"] ?? "") ?? 1000
-/// `lean` (load-test delta clients that do not unpack resources, the default) or `full` (XDSClient).
-let clientVariant = LoadClients.Variant(rawValue: ProcessInfo.processInfo.environment["MESH_BENCH_XDS_CLIENT"] ?? "lean") ?? .lean
+/// `wire` (load-test delta clients that do not unpack resources, on SwiftNIO HTTP/2; the default),
+/// `lean` (the same on grpc-swift) or `full` (XDSClient).
+let clientVariant = LoadClients.Variant(rawValue: ProcessInfo.processInfo.environment["MESH_BENCH_XDS_CLIENT"] ?? "wire") ?? .wire
 let clientLabel = "\(clientCount) \(clientVariant.rawValue) delta clients"
 let perClient = BenchmarkMetric.custom("server RSS per client (KB)", polarity: .prefersSmaller, useScalingFactor: false)
 let untilAcked = BenchmarkMetric.custom("until all ACKed (ms)", polarity: .prefersSmaller, useScalingFactor: false)

@@ -9,14 +9,17 @@ public enum LoadClients {
 
     /// Which client the load is made of.
     public enum Variant: String, Sendable, CaseIterable {
-        /// ``LeanDeltaClient``: the protocol without unpacking resources (as Istio's pilot-load).
+        /// ``WireDeltaClient``: the protocol without unpacking resources (as Istio's pilot-load),
+        /// on SwiftNIO's HTTP/2 without a gRPC library (the default).
+        case wire
+        /// ``LeanDeltaClient``: the same protocol on grpc-swift.
         case lean
         /// ``XDSClient``: what proxies use; decodes and keeps every resource.
         case full
     }
 
     /// Connects `count` clients to `host:port` and keeps them running until the task is cancelled.
-    public static func run(host: String = "127.0.0.1", port: Int, count: Int, variant: Variant = .lean) async throws {
+    public static func run(host: String = "127.0.0.1", port: Int, count: Int, variant: Variant = .wire) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for i in 0..<count {
                 let node = IstioNode.make(
@@ -24,6 +27,8 @@ public enum LoadClients {
                 switch variant {
                 case .lean:
                     group.addTask { try await LeanDeltaClient.run(host: host, port: port, node: node, types: types) }
+                case .wire:
+                    group.addTask { try await WireDeltaClient.run(host: host, port: port, node: node, types: types) }
                 case .full:
                     let client = XDSClient(configuration: XDSClientConfiguration(host: host, port: port, node: node))
                     for type in types {

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// When each lean client in this process received each type's newest version: the figure
+/// When each load-test client (wire or lean) in this process received each type's newest version: the figure
 /// behind "time until all clients have it" (receipt, as opposed to the server seeing the ACK).
 public final class Receipts: Sendable {
     /// The clients of this process.

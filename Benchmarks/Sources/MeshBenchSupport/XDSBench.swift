@@ -122,10 +122,10 @@ public final class XDSBenchEnvironment: Sendable {
     ///
     /// - Parameter clientExecutable: the `xds-load-clients` executable; nil runs the clients in
     ///   this process (then memory figures include them).
-    /// - Parameter variant: the clients: lean load-test clients or full ``XDSClient``s.
+    /// - Parameter variant: the clients: load-test clients (wire or lean) or full ``XDSClient``s.
     public init(
         clients: Int = 1000, clusters: Int = 1000, listeners: Int = 100, clientExecutable: String?,
-        variant: LoadClients.Variant = .lean
+        variant: LoadClients.Variant = .wire
     ) async throws {
         clientCount = clients
         clientVariant = variant
@@ -247,11 +247,11 @@ public final class XDSBenchEnvironment: Sendable {
     }
 
     /// For the last push (call after ``push(_:)`` returned): the time from its start until the
-    /// last client received the last of `prepared`'s new versions, from the instants the lean
+    /// last client received the last of `prepared`'s new versions, from the instants the load-test
     /// clients record on receipt (nil for other clients, or if some client does not hold them).
     /// The server sees the ACKs later: this is the part of ``push(_:)`` that ends at the clients.
     public func receivedByAll(_ prepared: PreparedPush) -> Duration? {
-        guard clientVariant == .lean else { return nil }
+        guard clientVariant != .full else { return nil }
         let start = pushStart.load(ordering: .relaxed)
         var latest: UInt64 = 0
         for (typeURL, version) in prepared.target {

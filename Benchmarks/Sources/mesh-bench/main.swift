@@ -2,7 +2,8 @@
 //
 //   mesh-bench ca  [--count N]
 //   mesh-bench xds [--clients N] [--clusters N] [--listeners N] [--full N] [--incremental N] [--in-process]
-//                  [--client lean|full]   (lean: load-test delta clients, the default; full: XDSClient)
+//                  [--client wire|lean|full]   (wire: load-test delta clients on SwiftNIO HTTP/2, the default;
+//                                               lean: the same on grpc-swift; full: XDSClient)
 import CoreMetrics
 import Foundation
 import MeshBenchSupport
@@ -52,9 +53,9 @@ if what == "xds" || what == "all" {
     let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         .appendingPathComponent("xds-load-clients").path
     let args = CommandLine.arguments
-    let variantName = args.firstIndex(of: "--client").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "lean"
+    let variantName = args.firstIndex(of: "--client").flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? "wire"
     guard let variant = LoadClients.Variant(rawValue: variantName) else {
-        FileHandle.standardError.write(Data("--client: lean or full\n".utf8))
+        FileHandle.standardError.write(Data("--client: wire, lean or full\n".utf8))
         exit(2)
     }
     // The server's pilot_xds_push_time tells when it had written a push to every client.
@@ -62,7 +63,13 @@ if what == "xds" || what == "all" {
     let env = try await XDSBenchEnvironment(
         clients: clients, clusters: option("--clusters", 1000), listeners: option("--listeners", 100),
         clientExecutable: inProcess ? nil : executable, variant: variant)
-    print("xds.clients: \(variant.rawValue) (\(variant == .lean ? "load-test delta clients, resources not unpacked" : "XDSClient, every resource decoded"))")
+    let about: String
+    switch variant {
+    case .lean: about = "load-test delta clients on grpc-swift, resources not unpacked"
+    case .wire: about = "load-test delta clients on SwiftNIO HTTP/2 without a gRPC library, resources not unpacked"
+    case .full: about = "XDSClient, every resource decoded"
+    }
+    print("xds.clients: \(variant.rawValue) (\(about))")
     print("xds.connected: \(clients) clients; server RSS \(env.residentBeforeKB) KB before, \(env.residentConnectedKB) KB connected = \(String(format: "%.1f", env.connectedKBPerClient)) KB per client\(inProcess ? " (clients in process)" : "")")
     var full: [Double] = []
     for _ in 0..<option("--full", 3) {

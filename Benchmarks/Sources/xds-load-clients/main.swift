@@ -2,7 +2,7 @@
 // (the benchmark that started this process ended) or the process is terminated. Meanwhile it
 // answers the benchmark's queries on standard input (see Receipts.serveQueries).
 //
-//   xds-load-clients --port P [--clients N] [--host H] [--client lean|full]
+//   xds-load-clients --port P [--clients N] [--host H] [--client wire|lean|full]
 import Foundation
 import MeshBenchSupport
 
@@ -12,13 +12,13 @@ func value(_ name: String) -> String? {
     return args[i + 1]
 }
 guard let port = value("--port").flatMap(Int.init) else {
-    FileHandle.standardError.write(Data("usage: xds-load-clients --port P [--clients N] [--host H] [--client lean|full]\n".utf8))
+    FileHandle.standardError.write(Data("usage: xds-load-clients --port P [--clients N] [--host H] [--client wire|lean|full]\n".utf8))
     exit(2)
 }
 let count = value("--clients").flatMap(Int.init) ?? 1000
 let host = value("--host") ?? "127.0.0.1"
-guard let variant = LoadClients.Variant(rawValue: value("--client") ?? "lean") else {
-    FileHandle.standardError.write(Data("--client: lean or full\n".utf8))
+guard let variant = LoadClients.Variant(rawValue: value("--client") ?? "wire") else {
+    FileHandle.standardError.write(Data("--client: wire, lean or full\n".utf8))
     exit(2)
 }
 Thread.detachNewThread {
