@@ -14,8 +14,8 @@
 # share the machine's cores with the server they measure, so the cheaper they are, the more the
 # figures are the server's.
 # An incremental push is reported three ways: until the server had written it to every stream
-# (its longest pilot_xds_push_time), until every load-test client had received it, and until the
-# server had read every ACK (the headline). The "written spread" line gives the percentiles of the
+# (its longest pilot_xds_push_time), until every load-test client had received it (the issue's
+# "until all have it"), and until the server had read every ACK. The "written spread" line gives the percentiles of the
 # server's per-stream write times: evenly spread writes mean the push is paced by the cost per
 # stream, not held up before the first write.
 set -euo pipefail
