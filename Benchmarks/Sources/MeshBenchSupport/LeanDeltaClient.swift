@@ -35,18 +35,42 @@ public enum LeanDeltaClient {
 
     /// Runs one client until the task is cancelled, reconnecting 100 ms after a stream ends.
     public static func run(host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String]) async throws {
-        // What is held survives a failed stream: the next one announces it.
+        try await reconnecting { held in
+            try await stream(host: host, port: port, node: node, types: types, held: held)
+        }
+    }
+
+    /// Runs `stream` (one connection's stream) until the task is cancelled, again 100 ms after each
+    /// end, with one ``Held`` for all of them (registered in ``Receipts``): what is held survives a
+    /// failed stream, and the next one announces it.
+    static func reconnecting(_ stream: (Held) async throws -> Void) async throws {
         let held = Held()
         Receipts.shared.register(held)
         while !Task.isCancelled {
             do {
-                try await stream(host: host, port: port, node: node, types: types, held: held)
+                try await stream(held)
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }
             }
             try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// A stream's first requests: a wildcard subscription to each of `types` (the node on the
+    /// first), each announcing the versions `held` already has.
+    static func subscriptions(
+        node: Envoy_Config_Core_V3_Node, types: [String], held: Held
+    ) -> [Envoy_Service_Discovery_V3_DeltaDiscoveryRequest] {
+        let initial = held.types.withLock { $0.mapValues(\.versions) }
+        return types.enumerated().map { index, typeURL in
+            var request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest()
+            if index == 0 { request.node = node }
+            request.typeURL = typeURL
+            request.resourceNamesSubscribe = ["*"]
+            request.initialResourceVersions = initial[typeURL] ?? [:]
+            return request
         }
     }
 
@@ -75,17 +99,10 @@ public enum LeanDeltaClient {
             defer { endSink.finish() }
             var options = CallOptions.defaults
             options.waitForReady = false
-            let initial = held.types.withLock { $0.mapValues(\.versions) }
+            let requests = subscriptions(node: node, types: types, held: held)
             try await grpc.bidirectionalStreaming(
                 request: StreamingClientRequest(of: Request.self) { writer in
-                    for (index, typeURL) in types.enumerated() {
-                        var request = Request()
-                        if index == 0 { request.node = node }
-                        request.typeURL = typeURL
-                        request.resourceNamesSubscribe = ["*"]
-                        request.initialResourceVersions = initial[typeURL] ?? [:]
-                        try await writer.write(request)
-                    }
+                    for request in requests { try await writer.write(request) }
                     handoffSink.yield(writer)
                     handoffSink.finish()
                     for await _ in end {}

@@ -20,17 +20,8 @@ public enum WireDeltaClient {
 
     /// Runs one client until the task is cancelled, reconnecting 100 ms after a stream ends.
     public static func run(host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String]) async throws {
-        let held = LeanDeltaClient.Held()
-        Receipts.shared.register(held)
-        while !Task.isCancelled {
-            do {
-                try await stream(host: host, port: port, node: node, types: types, held: held)
-            } catch is CancellationError {
-                return
-            } catch {
-                if Task.isCancelled { return }
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        try await LeanDeltaClient.reconnecting { held in
+            try await stream(host: host, port: port, node: node, types: types, held: held)
         }
     }
 
@@ -38,17 +29,7 @@ public enum WireDeltaClient {
     static func stream(
         host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String], held: LeanDeltaClient.Held
     ) async throws {
-        let initial = held.types.withLock { $0.mapValues(\.versions) }
-        var requests: [Envoy_Service_Discovery_V3_DeltaDiscoveryRequest] = []
-        for (index, typeURL) in types.enumerated() {
-            var request = Envoy_Service_Discovery_V3_DeltaDiscoveryRequest()
-            if index == 0 { request.node = node }
-            request.typeURL = typeURL
-            request.resourceNamesSubscribe = ["*"]
-            request.initialResourceVersions = initial[typeURL] ?? [:]
-            requests.append(request)
-        }
-        let subscriptions = requests
+        let subscriptions = LeanDeltaClient.subscriptions(node: node, types: types, held: held)
         let authority = "\(host):\(port)"
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
