@@ -20,6 +20,8 @@ let clientVariant = LoadClients.Variant(rawValue: ProcessInfo.processInfo.enviro
 let clientLabel = "\(clientCount) \(clientVariant.rawValue) delta clients"
 let perClient = BenchmarkMetric.custom("server RSS per client (KB)", polarity: .prefersSmaller, useScalingFactor: false)
 let untilAcked = BenchmarkMetric.custom("until all ACKed (ms)", polarity: .prefersSmaller, useScalingFactor: false)
+/// From the push until the last client received it (the instants the load-test clients record).
+let untilReceived = BenchmarkMetric.custom("until all received (ms)", polarity: .prefersSmaller, useScalingFactor: false)
 
 func start() async throws {
     guard let executable = loadClientsExecutable() else {
@@ -57,7 +59,7 @@ let benchmarks: @Sendable () -> Void = {
 
     var incremental = configuration
     incremental.maxIterations = 20
-    incremental.metrics = [.wallClock, untilAcked]
+    incremental.metrics = [.wallClock, untilAcked, untilReceived]
     Benchmark("xDS incremental push (1 endpoint set), \(clientLabel)", configuration: incremental) { benchmark in
         guard let environment else { return }
         let prepared = try environment.prepareIncrementalPush()
@@ -65,6 +67,9 @@ let benchmarks: @Sendable () -> Void = {
         let elapsed = try await environment.push(prepared)
         benchmark.stopMeasurement()
         benchmark.measurement(untilAcked, elapsed.milliseconds)
+        if let received = environment.receivedByAll(prepared) {
+            benchmark.measurement(untilReceived, received.milliseconds)
+        }
     } setup: {
         try await start()
         _ = try await environment?.push(try environment!.prepareFullPush())
