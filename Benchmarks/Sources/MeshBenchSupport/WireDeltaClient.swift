@@ -49,7 +49,10 @@ public enum WireDeltaClient {
                     let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                         mode: .client, connectionConfiguration: connection, streamConfiguration: stream
                     ) { inbound in inbound.close() }  // servers do not open streams
-                    multiplexer.createStreamChannel(promise: nil) { stream in
+                    // Without its stream the connection has no use: closing it makes the client reconnect.
+                    let created = channel.eventLoop.makePromise(of: Channel.self)
+                    created.futureResult.whenFailure { _ in channel.close(promise: nil) }
+                    multiplexer.createStreamChannel(promise: created) { stream in
                         stream.eventLoop.makeCompletedFuture {
                             try stream.pipeline.syncOperations.addHandler(
                                 StreamHandler(authority: authority, subscriptions: subscriptions, held: held))
