@@ -1,3 +1,5 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
 import MeshProto
 import MeshXDS
 import NIOCore
@@ -16,7 +18,11 @@ import SwiftProtobuf
 /// clients share the cores with the server they measure: a cheaper load generator measures
 /// more of the server and less of itself, as pilot-load (Go) does for istiod.
 public enum WireDeltaClient {
-    static let path = "/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources"
+    static let path = "/"
+        + Envoy_Service_Discovery_V3_AggregatedDiscoveryService.Method.DeltaAggregatedResources.descriptor
+        .fullyQualifiedMethod
+    /// The HTTP/2 windows and frame size of ``LeanDeltaClient``'s grpc-swift transport.
+    static let http2 = XDSClient.transportConfig.http2
 
     /// Runs one client until the task is cancelled, reconnecting 100 ms after a stream ends.
     public static func run(host: String, port: Int, node: Envoy_Config_Core_V3_Node, types: [String]) async throws {
@@ -38,14 +44,14 @@ public enum WireDeltaClient {
             .connect(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     var connection = NIOHTTP2Handler.ConnectionConfiguration()
-                    connection.targetWindowSize = Self.windowSize
+                    connection.targetWindowSize = Self.http2.targetWindowSize
                     connection.initialSettings = [
-                        HTTP2Setting(parameter: .initialWindowSize, value: Self.windowSize),
-                        HTTP2Setting(parameter: .maxFrameSize, value: 1 << 14),
+                        HTTP2Setting(parameter: .initialWindowSize, value: Self.http2.targetWindowSize),
+                        HTTP2Setting(parameter: .maxFrameSize, value: Self.http2.maxFrameSize),
                         HTTP2Setting(parameter: .maxHeaderListSize, value: HPACKDecoder.defaultMaxHeaderListSize),
                     ]
                     var stream = NIOHTTP2Handler.StreamConfiguration()
-                    stream.targetWindowSize = Self.windowSize
+                    stream.targetWindowSize = Self.http2.targetWindowSize
                     let multiplexer = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                         mode: .client, connectionConfiguration: connection, streamConfiguration: stream
                     ) { inbound in inbound.close() }  // servers do not open streams
@@ -67,9 +73,6 @@ public enum WireDeltaClient {
             channel.close(promise: nil)
         }
     }
-
-    /// gRPC's default HTTP/2 window (grpc-swift's `targetWindowSize`).
-    static let windowSize = 8 * 1024 * 1024
 
     /// The ADS stream: writes the subscriptions, then answers each response with its ACK (or
     /// NACK) as it is read; closes the connection when the stream ends.

@@ -214,28 +214,34 @@ final class HBONEDataBypass: ChannelDuplexHandler {
     private func written(_ count: Int, for sink: Sink?) {
         guard let context, context.channel.isActive else { return }
         connectionCreditable += count
-        var frames = context.channel.allocator.buffer(capacity: 2 * (Self.frameHeaderLength + 4))
+        // Most completions credit nothing yet: the buffer is only made when a frame is due.
+        var frames: ByteBuffer?
         if let sink, sink.open {
             sink.creditable += count
             if sink.creditable >= streamWindow / 4 {
-                Self.writeWindowUpdate(&frames, streamID: sink.id, increment: sink.creditable)
+                Self.appendWindowUpdate(to: &frames, streamID: sink.id, increment: sink.creditable, context: context)
                 sink.outstanding -= sink.creditable
                 sink.creditable = 0
             }
         }
         if connectionCreditable >= connectionWindow / 4 {
-            Self.writeWindowUpdate(&frames, streamID: 0, increment: connectionCreditable)
+            Self.appendWindowUpdate(to: &frames, streamID: 0, increment: connectionCreditable, context: context)
             connectionOutstanding -= connectionCreditable
             connectionCreditable = 0
         }
-        if frames.readableBytes > 0 { context.writeAndFlush(wrapOutboundOut(frames), promise: nil) }
+        if let frames { context.writeAndFlush(wrapOutboundOut(frames), promise: nil) }
     }
 
-    static func writeWindowUpdate(_ buffer: inout ByteBuffer, streamID: UInt32, increment: Int) {
+    /// Appends a WINDOW_UPDATE frame to `frames` (a new buffer if nil).
+    private static func appendWindowUpdate(
+        to frames: inout ByteBuffer?, streamID: UInt32, increment: Int, context: ChannelHandlerContext
+    ) {
+        var buffer = frames.take() ?? context.channel.allocator.buffer(capacity: 2 * (frameHeaderLength + 4))
         buffer.writeInteger(UInt32(4) << 8 | UInt32(windowUpdateFrame))  // 24-bit length 4, then the type
         buffer.writeInteger(UInt8(0))  // flags
         buffer.writeInteger(streamID)
         buffer.writeInteger(UInt32(increment))
+        frames = buffer
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
